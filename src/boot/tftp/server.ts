@@ -1,0 +1,342 @@
+/**
+ * The TFTP server's sockets: the listen socket takes requests; every read transfer gets its own
+ * ephemeral socket (RFC 1350 §4: a new transfer id), connected to the client so the kernel drops
+ * datagrams from anyone else. The protocol lives in `session.ts`; this file carries out its actions.
+ */
+import dgram from 'node:dgram';
+import { realpath } from 'node:fs/promises';
+import { isIPv6 } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { Counter, type Registry } from 'prom-client';
+import type { Logger } from '../../logging.js';
+import { decodePacket, ErrorCode, encodeError, type TftpOption, type TransferMode } from './codec.js';
+import { FileCache } from './file-cache.js';
+import { findInRoot, normalizeRequestPath, REFUSAL_ERROR, type RequestPath } from './root.js';
+import {
+  DEFAULT_SESSION_LIMITS,
+  type FailureReason,
+  negotiateOptions,
+  ReadSession,
+  type SessionAction,
+  type SessionLimits,
+} from './session.js';
+
+export interface TftpClient {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** What the `resolve` hook decides for one request. */
+export type ResolveResult =
+  | { readonly kind: 'content'; readonly data: Uint8Array } // generated content, served from memory
+  | { readonly kind: 'root' } // the file of that name under the root
+  | { readonly kind: 'refuse'; readonly code: ErrorCode; readonly message: string };
+
+/** Called for every read request with its normalized path (see root.ts) before the root is looked at. */
+export type ResolveHook = (path: RequestPath, client: TftpClient) => ResolveResult | Promise<ResolveResult>;
+
+export type TransferFailure =
+  | FailureReason
+  | { readonly kind: 'socket-error'; readonly message: string }
+  | { readonly kind: 'shutdown' };
+
+/** Boot-trace facts, as plain data. `file` is the name as the client sent it. */
+export type TftpEvent =
+  | {
+      readonly kind: 'request';
+      readonly client: TftpClient;
+      readonly file: string;
+      readonly mode: TransferMode;
+      readonly options: readonly TftpOption[];
+      readonly isWrite: boolean;
+    }
+  | {
+      readonly kind: 'refused';
+      readonly client: TftpClient;
+      readonly file: string;
+      readonly code: ErrorCode;
+      readonly message: string;
+    }
+  | {
+      readonly kind: 'completed';
+      readonly client: TftpClient;
+      readonly file: string;
+      readonly bytes: number;
+      readonly blockSize: number;
+      readonly windowSize: number;
+      readonly durationMs: number;
+    }
+  | {
+      readonly kind: 'failed';
+      readonly client: TftpClient;
+      readonly file: string;
+      readonly bytes: number;
+      readonly blockSize: number;
+      readonly windowSize: number;
+      readonly durationMs: number;
+      readonly reason: TransferFailure;
+    };
+
+export interface TftpServerOptions {
+  readonly host: string;
+  /** 69 in production; 0 picks a free port (tests). */
+  readonly port: number;
+  readonly root: string;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly limits?: Partial<SessionLimits>;
+  /** Transfers at once; a request beyond it is answered with error 0 (default 2000). */
+  readonly maxTransfers?: number;
+  /** Bytes of recently served files kept in memory (default 256 MiB). */
+  readonly cacheBytes?: number;
+  readonly resolve?: ResolveHook;
+  readonly onEvent?: (event: TftpEvent) => void;
+  /** Monotonic milliseconds (default `performance.now`). */
+  readonly now?: () => number;
+}
+
+export interface TftpServer {
+  readonly address: { readonly address: string; readonly port: number };
+  activeTransfers(): number;
+  /** Stops listening and ends every transfer (reported as failed, reason `shutdown`). */
+  close(): Promise<void>;
+}
+
+interface Transfer {
+  readonly socket: dgram.Socket;
+  readonly session: ReadSession;
+  readonly client: TftpClient;
+  readonly file: string;
+  timer: NodeJS.Timeout | null;
+  timerDelayMs: number;
+}
+
+function counters(registry: Registry) {
+  // Several servers (one per boot network) may share a registry; they share the counters too.
+  const existing = (name: string) => {
+    const metric = registry.getSingleMetric(name);
+    return metric instanceof Counter ? metric : undefined;
+  };
+  const dropped =
+    existing('bmnet_tftp_dropped_packets_total') ??
+    new Counter({
+      name: 'bmnet_tftp_dropped_packets_total',
+      help: 'TFTP datagrams dropped, by reason (malformed, unexpected opcode)',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+  const transfers =
+    existing('bmnet_tftp_transfers_total') ??
+    new Counter({
+      name: 'bmnet_tftp_transfers_total',
+      help: 'TFTP requests by outcome (completed, failed, refused)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+  return { dropped, transfers };
+}
+
+export async function startTftpServer(options: TftpServerOptions): Promise<TftpServer> {
+  const log = options.logger;
+  const now = options.now ?? (() => performance.now());
+  const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...options.limits };
+  const maxTransfers = options.maxTransfers ?? 2000;
+  const cache = new FileCache(options.cacheBytes ?? 256 * 1024 * 1024);
+  const metrics = counters(options.registry);
+  const realRoot = await realpath(options.root);
+  const family = isIPv6(options.host) ? 'udp6' : 'udp4';
+  const transfers = new Map<string, Transfer>();
+  /** Requests whose content is being looked up (keys as in `transfers`). */
+  const starting = new Set<string>();
+  let isClosed = false;
+  const emit = (event: TftpEvent) => options.onEvent?.(event);
+
+  const listen = dgram.createSocket(family);
+  listen.on('message', (msg, rinfo) => onRequest(msg, { address: rinfo.address, port: rinfo.port }));
+  listen.on('error', (err) => log.error({ err }, 'tftp listen socket error'));
+  await new Promise<void>((resolve, reject) => {
+    listen.once('error', reject);
+    listen.bind({ address: options.host, port: options.port, exclusive: true }, () => {
+      listen.off('error', reject);
+      resolve();
+    });
+  });
+
+  function refuse(client: TftpClient, file: string, code: ErrorCode, message: string): void {
+    metrics.transfers.inc({ outcome: 'refused' });
+    emit({ kind: 'refused', client, file, code, message });
+    if (!isClosed) listen.send(encodeError(code, message), client.port, client.address);
+  }
+
+  function onRequest(msg: Buffer, client: TftpClient): void {
+    const decoded = decodePacket(msg);
+    if (!decoded.ok) {
+      metrics.dropped.inc({ reason: decoded.reason });
+      return;
+    }
+    const p = decoded.packet;
+    if (p.kind !== 'rrq' && p.kind !== 'wrq') {
+      metrics.dropped.inc({ reason: `unexpected-${p.kind}` });
+      return;
+    }
+    const key = `${client.address}|${client.port}`;
+    if (transfers.has(key) || starting.has(key)) return; // the client repeated its request
+    emit({ kind: 'request', client, file: p.filename, mode: p.mode, options: p.options, isWrite: p.kind === 'wrq' });
+    const refusal =
+      p.kind === 'wrq'
+        ? { code: ErrorCode.AccessViolation, message: 'Writes are not allowed' }
+        : p.mode === 'mail'
+          ? { code: ErrorCode.IllegalOperation, message: 'Mail mode is not supported' }
+          : transfers.size + starting.size >= maxTransfers
+            ? { code: ErrorCode.NotDefined, message: 'Server busy' }
+            : null;
+    if (refusal !== null) {
+      refuse(client, p.filename, refusal.code, refusal.message);
+      return;
+    }
+    starting.add(key);
+    startTransfer(key, client, p.filename, p.mode, p.options)
+      .catch((err: unknown) => {
+        log.error({ err, client, file: p.filename }, 'tftp transfer could not start');
+        refuse(client, p.filename, ErrorCode.NotDefined, 'Internal server error');
+      })
+      .finally(() => starting.delete(key));
+  }
+
+  async function contentFor(
+    name: string,
+    mode: TransferMode,
+    client: TftpClient,
+  ): Promise<{ ok: true; data: Uint8Array } | { ok: false; code: ErrorCode; message: string }> {
+    const normalized = normalizeRequestPath(name);
+    if (!normalized.ok) return { ok: false, ...REFUSAL_ERROR[normalized.reason] };
+    const decided: ResolveResult = options.resolve ? await options.resolve(normalized.path, client) : { kind: 'root' };
+    switch (decided.kind) {
+      case 'content':
+        return { ok: true, data: decided.data };
+      case 'refuse':
+        return { ok: false, code: decided.code, message: decided.message };
+      case 'root': {
+        const found = await findInRoot(realRoot, normalized.path);
+        if (!found.ok) return { ok: false, ...REFUSAL_ERROR[found.reason] };
+        return { ok: true, data: await cache.content(found.file, mode) };
+      }
+    }
+  }
+
+  async function startTransfer(
+    key: string,
+    client: TftpClient,
+    file: string,
+    mode: TransferMode,
+    requested: readonly TftpOption[],
+  ): Promise<void> {
+    const content = await contentFor(file, mode, client);
+    if (!content.ok) {
+      refuse(client, file, content.code, content.message);
+      return;
+    }
+    if (isClosed) return;
+    const negotiated = negotiateOptions(requested, limits, content.data.length);
+    const session = new ReadSession(content.data, negotiated, limits);
+    const socket = dgram.createSocket(family);
+    const transfer: Transfer = { socket, session, client, file, timer: null, timerDelayMs: -1 };
+    transfers.set(key, transfer);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind({ address: options.host, port: 0 }, () =>
+          socket.connect(client.port, client.address, () => {
+            socket.off('error', reject);
+            resolve();
+          }),
+        );
+      });
+    } catch (err) {
+      transfers.delete(key);
+      socket.close();
+      throw err;
+    }
+    socket.on('message', (msg) => {
+      const decoded = decodePacket(msg);
+      if (!decoded.ok) {
+        metrics.dropped.inc({ reason: decoded.reason });
+        return;
+      }
+      apply(key, transfer, session.handle({ kind: 'packet', packet: decoded.packet, nowMs: now() }));
+    });
+    // A connected UDP socket reports the client's ICMP port unreachable: the client is gone.
+    socket.on('error', (err) => end(key, transfer, { kind: 'socket-error', message: err.message }));
+    apply(key, transfer, session.start(now()));
+  }
+
+  function apply(key: string, t: Transfer, actions: readonly SessionAction[]): void {
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'send':
+          t.socket.send(a.bytes);
+          break;
+        case 'arm-timer':
+          arm(key, t, Math.max(0, Math.ceil(a.atMs - now())));
+          break;
+        case 'done':
+          metrics.transfers.inc({ outcome: 'completed' });
+          emit({ kind: 'completed', ...facts(t), bytes: a.bytes, durationMs: a.durationMs });
+          release(key, t);
+          break;
+        case 'failed':
+          metrics.transfers.inc({ outcome: 'failed' });
+          emit({ kind: 'failed', ...facts(t), bytes: a.bytes, durationMs: a.durationMs, reason: a.reason });
+          release(key, t);
+          break;
+      }
+    }
+  }
+
+  function arm(key: string, t: Transfer, delayMs: number): void {
+    // One timer per transfer, refreshed in place while the delay stays the same (every ACK re-arms it).
+    if (t.timer !== null && t.timerDelayMs === delayMs) {
+      t.timer.refresh();
+      return;
+    }
+    if (t.timer !== null) clearTimeout(t.timer);
+    t.timerDelayMs = delayMs;
+    t.timer = setTimeout(() => apply(key, t, t.session.handle({ kind: 'timer', nowMs: now() })), delayMs);
+  }
+
+  function facts(t: Transfer) {
+    return { client: t.client, file: t.file, blockSize: t.session.blockSize, windowSize: t.session.windowSize };
+  }
+
+  function end(key: string, t: Transfer, reason: TransferFailure): void {
+    if (transfers.get(key) !== t) return;
+    metrics.transfers.inc({ outcome: 'failed' });
+    emit({
+      kind: 'failed',
+      ...facts(t),
+      bytes: t.session.bytesAcknowledged,
+      durationMs: t.session.elapsedMs(now()),
+      reason,
+    });
+    release(key, t);
+  }
+
+  function release(key: string, t: Transfer): void {
+    if (t.timer !== null) clearTimeout(t.timer);
+    t.timer = null;
+    if (transfers.get(key) !== t) return;
+    transfers.delete(key);
+    t.socket.close();
+  }
+
+  const bound = listen.address();
+  return {
+    address: { address: bound.address, port: bound.port },
+    activeTransfers: () => transfers.size,
+    async close() {
+      isClosed = true;
+      for (const [key, t] of [...transfers]) end(key, t, { kind: 'shutdown' });
+      await new Promise<void>((resolve) => listen.close(() => resolve()));
+    },
+  };
+}
