@@ -1,0 +1,104 @@
+/**
+ * What an SSH device profile is (STYLE §7): a plain value per vendor — prompts, modes, error patterns,
+ * and small pure functions that render SwitchOps as CLI lines and parse `show` output. No state, no I/O.
+ */
+import { InvalidInput } from '../../domain/errors.js';
+import type { ObservedPort, ObservedPorts, SwitchOp } from '../../domain/switch-plan.js';
+import type { SwitchPortName, Vlan } from '../../domain/values.js';
+
+export interface DeviceProfile {
+  readonly name: string;
+  readonly supports: { readonly lag: boolean; readonly trunk: boolean; readonly save: boolean };
+  /** Port and LAG names this vendor accepts; every interpolated name must match it. */
+  readonly portName: RegExp;
+  /** Matches the last, unterminated line of output when the device waits for a command. */
+  readonly prompt: RegExp;
+  /** A line of output matching one of these means the command was refused. */
+  readonly errors: readonly RegExp[];
+  /** A pager prompt (`--More--`) and the keys that continue it. */
+  readonly pager: { readonly prompt: RegExp; readonly answer: string } | null;
+  /** Sent once per new session, in exec mode (e.g. `terminal length 0`). */
+  readonly setup: readonly string[];
+  /** Privileged mode (`enable`); a password prompt is answered with the switch's enable secret. */
+  readonly enable: readonly string[];
+  readonly enterConfig: readonly string[];
+  /** Ends a successful batch inside config mode (`commit`); empty when lines apply at once. */
+  readonly commit: readonly string[];
+  /** Leaves config mode after a commit, back to the exec prompt. */
+  readonly exitConfig: readonly string[];
+  /** Leaves config mode discarding uncommitted lines, after a rejected line. */
+  readonly abort: readonly string[];
+  /** Persists the running configuration (run after `exitConfig`). */
+  readonly save: readonly string[];
+  render(op: SwitchOp): readonly string[];
+  /** Joins one batch's rendered lines into what is sent (ovs-vsctl joins them into one transaction). */
+  batch(lines: readonly string[]): readonly string[];
+  /** Exec-mode commands whose outputs `parsePorts` reads, in order. */
+  readCommand(ports: readonly SwitchPortName[]): readonly string[];
+  parsePorts(outputs: readonly string[], ports: readonly SwitchPortName[]): ObservedPorts;
+}
+
+/** The lines `apply(ops)` sends between entering config mode and committing. */
+export function renderOps(profile: DeviceProfile, ops: readonly SwitchOp[]): readonly string[] {
+  for (const op of ops) checkOpNames(profile, op);
+  return profile.batch(ops.flatMap((op) => profile.render(op)));
+}
+
+/** Refuses a port or LAG name the vendor would not accept (and that could smuggle CLI syntax). */
+export function checkOpNames(profile: DeviceProfile, op: SwitchOp): void {
+  const names = op.kind === 'set-lag' ? [op.lag, ...op.members] : op.kind === 'delete-lag' ? [op.lag] : [op.port];
+  for (const name of names) {
+    if (!profile.portName.test(name)) {
+      throw new InvalidInput(`'${name}' is not a port name the ${profile.name} profile accepts`);
+    }
+  }
+}
+
+/** `batch` for vendors that send rendered lines one by one. */
+export function lineByLine(lines: readonly string[]): readonly string[] {
+  return lines;
+}
+
+/** A port the switch does not know. */
+export function absentPort(name: SwitchPortName): ObservedPort {
+  return { name, exists: false, untagged: null, tagged: [], isEnabled: false, lag: null, memberOf: null };
+}
+
+/** Fills in `exists: false` for asked-for names the output did not mention. */
+export function completePorts(
+  found: ReadonlyMap<SwitchPortName, ObservedPort>,
+  ports: readonly SwitchPortName[],
+): ObservedPorts {
+  const out = new Map<SwitchPortName, ObservedPort>();
+  for (const name of ports) out.set(name, found.get(name) ?? absentPort(name));
+  return out;
+}
+
+/** VLAN lists as switches print them: `10,20-22` (also space separated); `none` is empty. */
+export function parseVlanList(text: string): Vlan[] {
+  const out: Vlan[] = [];
+  const trimmed = text.trim();
+  if (trimmed === '' || /^none$/i.test(trimmed)) return out;
+  for (const part of trimmed.split(/[,\s]+/)) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m?.[1]) continue;
+    const from = Number(m[1]);
+    const to = m[2] ? Number(m[2]) : from;
+    for (let v = from; v <= to && v <= 4094; v += 1) if (v >= 1) out.push(v as Vlan);
+  }
+  return out;
+}
+
+/** Parses a number the switch printed as a VLAN id; null when it is not one. */
+export function vlanOrNull(text: string | undefined): Vlan | null {
+  if (text === undefined || !/^\d+$/.test(text.trim())) return null;
+  const n = Number(text.trim());
+  return n >= 1 && n <= 4094 ? (n as Vlan) : null;
+}
+
+/** The number in a LAG name (`Port-Channel10` → 10) for vendors whose members name the channel by number. */
+export function lagNumber(lag: SwitchPortName): number {
+  const m = /(\d+)$/.exec(lag);
+  if (!m?.[1]) throw new InvalidInput(`LAG name '${lag}' does not end in a channel number`);
+  return Number(m[1]);
+}

@@ -1,0 +1,234 @@
+/**
+ * `ovs`: Open vSwitch on a Linux switch, driven over SSH with ovs-vsctl (as networking-generic-switch's
+ * `netmiko_ovs_linux`, reference/switch-cli.md §3.4), read back with `ovs-vsctl --format=json list`.
+ * A batch's ovs-vsctl commands are joined with `--` into one invocation: one OVSDB transaction.
+ *
+ * VLAN model (ovs-vswitchd.conf.db(5), Port table): an access port is `vlan_mode=access tag=V`; a port
+ * with tagged VLANs is `vlan_mode=native-untagged` with `tag` as its untagged VLAN. `trunks` always keeps
+ * the untagged VLAN, so it is never empty — an empty `trunks` would mean "every VLAN".
+ */
+import { assertNever, InvalidInput } from '../../../domain/errors.js';
+import type { LagSettings, ObservedPort, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.js';
+import type { SwitchPortName, Vlan } from '../../../domain/values.js';
+import { completePorts, type DeviceProfile, vlanOrNull } from '../profile.js';
+
+export interface OvsProfileParams {
+  /** Path of the switch's OVSDB unix socket (`ovs-vsctl --db=unix:PATH`). */
+  readonly dbSocket: string;
+  readonly bridge: string;
+  /** ovs-vswitchd's run directory, where `<bridge>.mgmt` (OpenFlow) lives; for enabling/disabling ports. */
+  readonly rundir: string;
+  /** VLAN a LAG carries from the moment it is created, before the batch sets its own (never trunk-all). */
+  readonly quarantineVlan: Vlan;
+}
+
+const PATH_RE = /^\/[A-Za-z0-9/._-]+$/;
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$/;
+
+export function ovsProfile(params: OvsProfileParams): DeviceProfile {
+  if (!PATH_RE.test(params.dbSocket)) throw new InvalidInput(`'${params.dbSocket}' is not a usable OVSDB socket path`);
+  if (!PATH_RE.test(params.rundir)) throw new InvalidInput(`'${params.rundir}' is not a usable OVS run directory`);
+  if (!NAME_RE.test(params.bridge)) throw new InvalidInput(`'${params.bridge}' is not a usable bridge name`);
+  const vsctl = `ovs-vsctl --db=unix:${params.dbSocket} --timeout=10`;
+  const ofctl = `ovs-ofctl mod-port unix:${params.rundir}/${params.bridge}.mgmt`;
+  const br = params.bridge;
+  const q = params.quarantineVlan;
+
+  const render = (op: SwitchOp): readonly string[] => {
+    switch (op.kind) {
+      case 'set-access':
+        return [`${vsctl} -- set port ${op.port} vlan_mode=access tag=${op.vlan} trunks=${op.vlan}`];
+      case 'add-tagged':
+        return [
+          `${vsctl} -- set port ${op.port} vlan_mode=native-untagged -- add port ${op.port} trunks ${op.vlans.join(' ')}`,
+        ];
+      case 'remove-tagged':
+        return [`${vsctl} -- remove port ${op.port} trunks ${op.vlans.join(' ')}`];
+      case 'set-lag': {
+        const dels = [op.lag, ...op.members].map((p) => `--if-exists del-port ${br} ${p}`);
+        const bond = `add-bond ${br} ${op.lag} ${op.members.join(' ')} ${bondColumns(op.settings)} vlan_mode=access tag=${q} trunks=${q}`;
+        return [`${vsctl} -- ${[...dels, bond].join(' -- ')}`];
+      }
+      case 'delete-lag':
+        return [`${vsctl} -- --if-exists del-port ${br} ${op.lag}`];
+      case 'set-enabled':
+        return [`${ofctl} ${op.port} ${op.isEnabled ? 'up' : 'down'}`];
+      default:
+        return assertNever(op);
+    }
+  };
+
+  return {
+    name: 'ovs',
+    supports: { lag: true, trunk: true, save: false },
+    // Linux interface names: at most 15 characters.
+    portName: /^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$/,
+    prompt: /[#$] ?$/,
+    errors: [/^ovs-vsctl: /, /^ovs-ofctl: /, /command not found/, /^-?bash: /],
+    pager: null,
+    // Echo is off through the pty modes already; stty makes sure, and no history is written on the switch.
+    setup: ['stty -echo', 'unset HISTFILE'],
+    enable: [],
+    enterConfig: [],
+    commit: [],
+    exitConfig: [],
+    abort: [],
+    save: [],
+    render,
+    batch: (lines) => joinVsctl(lines, vsctl),
+    readCommand: () => [
+      `${vsctl} --format=json --data=json --columns=_uuid,name,tag,trunks,vlan_mode,interfaces,bond_mode,lacp,other_config list Port`,
+      `${vsctl} --format=json --data=json --columns=_uuid,name,admin_state list Interface`,
+    ],
+    parsePorts: parseOvsPorts,
+  };
+}
+
+function bondColumns(s: LagSettings): string {
+  const cols: string[] = [];
+  switch (s.mode) {
+    case 'lacp':
+      cols.push('lacp=active', 'bond_mode=balance-tcp');
+      break;
+    case 'static':
+      cols.push('lacp=off', 'bond_mode=balance-slb');
+      break;
+    case 'active-backup':
+      cols.push('lacp=off', 'bond_mode=active-backup');
+      break;
+    default:
+      assertNever(s.mode);
+  }
+  if (s.lacpRate !== undefined) cols.push(`other_config:lacp-time=${s.lacpRate}`);
+  return cols.join(' ');
+}
+
+/** Consecutive ovs-vsctl lines become one invocation (one OVSDB transaction); other lines stay apart. */
+function joinVsctl(lines: readonly string[], vsctl: string): readonly string[] {
+  const out: string[] = [];
+  const prefix = `${vsctl} -- `;
+  let parts: string[] = [];
+  const flush = () => {
+    if (parts.length > 0) out.push(`${vsctl} -- ${parts.join(' -- ')}`);
+    parts = [];
+  };
+  for (const line of lines) {
+    if (line.startsWith(prefix)) parts.push(line.slice(prefix.length));
+    else {
+      flush();
+      out.push(line);
+    }
+  }
+  flush();
+  return out;
+}
+
+// --- reading: ovs-vsctl --format=json --data=json list (RFC 7047 §5.1 atoms, sets and maps) ---
+
+interface Table {
+  readonly headings: readonly string[];
+  readonly data: readonly (readonly unknown[])[];
+}
+
+function parseTable(text: string, what: string): Table {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new InvalidInput(`ovs-vsctl list ${what} did not print JSON: ${text.slice(0, 200)}`);
+  }
+  const v = value as { headings?: unknown; data?: unknown };
+  if (!Array.isArray(v.headings) || !Array.isArray(v.data)) throw new InvalidInput(`ovs-vsctl list ${what}: no table`);
+  return { headings: v.headings.map(String), data: v.data.filter(Array.isArray) };
+}
+
+/** RFC 7047 §5.1: a set is `["set", [...]]` or, with one member, the bare atom. */
+function setMembers(value: unknown): unknown[] {
+  if (Array.isArray(value) && value[0] === 'set' && Array.isArray(value[1])) return value[1];
+  return [value];
+}
+
+function atom(value: unknown): string | number | null {
+  if (Array.isArray(value) && value[0] === 'uuid' && typeof value[1] === 'string') return value[1];
+  if (typeof value === 'string' || typeof value === 'number') return value;
+  return null;
+}
+
+function mapEntries(value: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  if (Array.isArray(value) && value[0] === 'map' && Array.isArray(value[1])) {
+    for (const pair of value[1]) if (Array.isArray(pair)) out.set(String(pair[0]), String(pair[1]));
+  }
+  return out;
+}
+
+function rows(table: Table): Map<string, unknown>[] {
+  return table.data.map((row) => new Map(table.headings.map((h, i) => [h, row[i]])));
+}
+
+function vlans(value: unknown): Vlan[] {
+  const out: Vlan[] = [];
+  for (const m of setMembers(value)) {
+    const v = vlanOrNull(typeof m === 'number' ? String(m) : undefined);
+    if (v !== null) out.push(v);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** outputs: [list Port, list Interface] as `readCommand` asks for them. */
+export function parseOvsPorts(outputs: readonly string[], ports: readonly SwitchPortName[]): ObservedPorts {
+  const portRows = rows(parseTable(outputs[0] ?? '', 'Port'));
+  const ifaceRows = rows(parseTable(outputs[1] ?? '', 'Interface'));
+  const ifaceByUuid = new Map<string, { name: string; isUp: boolean }>();
+  for (const r of ifaceRows) {
+    const uuid = atom(r.get('_uuid'));
+    if (typeof uuid === 'string') {
+      ifaceByUuid.set(uuid, { name: String(r.get('name')), isUp: atom(r.get('admin_state')) !== 'down' });
+    }
+  }
+  const found = new Map<SwitchPortName, ObservedPort>();
+  const memberOf = new Map<string, SwitchPortName>();
+  const parsed = portRows.map((r) => {
+    const name = String(r.get('name')) as SwitchPortName;
+    const ifaces = setMembers(r.get('interfaces'))
+      .map((u) => ifaceByUuid.get(String(atom(u))))
+      .filter((i) => i !== undefined);
+    const isBond = ifaces.length > 1 || setMembers(r.get('bond_mode')).length === 1;
+    if (isBond) for (const i of ifaces) memberOf.set(i.name, name);
+    return { r, name, ifaces, isBond };
+  });
+  for (const { r, name, ifaces, isBond } of parsed) {
+    const tag = vlans(r.get('tag'))[0] ?? null;
+    const trunks = vlans(r.get('trunks'));
+    const mode = atom(setMembers(r.get('vlan_mode'))[0] ?? null);
+    const isAccess = mode === 'access' || (mode === null && tag !== null);
+    const untagged = mode === 'trunk' ? null : tag;
+    const tagged = isAccess ? [] : trunks.filter((v) => v !== untagged);
+    const lacp = atom(setMembers(r.get('lacp'))[0] ?? null);
+    const bondMode = atom(setMembers(r.get('bond_mode'))[0] ?? null);
+    const other = mapEntries(r.get('other_config'));
+    const rate = other.get('lacp-time');
+    const settings: LagSettings = {
+      mode:
+        lacp === 'active' || lacp === 'passive' ? 'lacp' : bondMode === 'active-backup' ? 'active-backup' : 'static',
+      ...(rate === 'fast' || rate === 'slow' ? { lacpRate: rate } : {}),
+    };
+    found.set(name, {
+      name,
+      exists: true,
+      untagged,
+      tagged,
+      isEnabled: ifaces.length > 0 && ifaces.every((i) => i.isUp),
+      lag: isBond ? { members: ifaces.map((i) => i.name as SwitchPortName).sort(), settings } : null,
+      memberOf: null,
+    });
+  }
+  // A bond member is an Interface, not a Port: report it as a member of its bond.
+  for (const [iface, lag] of memberOf) {
+    const name = iface as SwitchPortName;
+    if (found.has(name)) continue;
+    const isUp = [...ifaceByUuid.values()].find((i) => i.name === iface)?.isUp ?? false;
+    found.set(name, { name, exists: true, untagged: null, tagged: [], isEnabled: isUp, lag: null, memberOf: lag });
+  }
+  return completePorts(found, ports);
+}

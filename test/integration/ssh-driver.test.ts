@@ -1,0 +1,232 @@
+/**
+ * The `ssh` driver with the `ovs` profile end to end: a real sshd on loopback whose shell runs ovs-vsctl
+ * against the OVS testbed switch; results checked with ovs-vsctl and with pings between namespace hosts.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { SwitchRejected, SwitchUnreachable } from '../../src/domain/errors.js';
+import type { SwitchOp } from '../../src/domain/switch-plan.js';
+import { parseSwitchPortName, parseVlan, type SwitchPortName } from '../../src/domain/values.js';
+import { silentLogger } from '../../src/logging.js';
+import { SshDriver } from '../../src/switch/ssh/driver.js';
+import { ovsProfile } from '../../src/switch/ssh/profiles/ovs-linux.js';
+import { SshTransport } from '../../src/switch/ssh/transport.js';
+import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.js';
+import { isRoot, until } from '../helpers/sh.js';
+import { removeStaleSshd, startSshd, type TestSshd } from '../helpers/sshd.js';
+
+const QUARANTINE = parseVlan(4000);
+const skip = isRoot() ? false : 'needs root (namespaces, OVS, sshd)';
+
+let ovs: OvsTestbed;
+let sshd: TestSshd;
+
+function makeDriver(opts: { port?: number; maxSessions?: number } = {}) {
+  const profile = ovsProfile({
+    dbSocket: ovs.dbSocket,
+    bridge: ovs.bridge,
+    rundir: ovs.rundir,
+    quarantineVlan: QUARANTINE,
+  });
+  const transport = new SshTransport(
+    {
+      switchName: 'tor-ssh',
+      host: sshd.host,
+      port: opts.port ?? sshd.port,
+      username: sshd.username,
+      auth: { kind: 'key-file', path: sshd.keyFile },
+      enableSecret: null,
+    },
+    profile,
+    { maxSessions: opts.maxSessions ?? 2, connectTimeoutMs: 10_000, commandTimeoutMs: 15_000, idleCloseMs: 30_000 },
+    silentLogger(),
+  );
+  const driver = new SshDriver(
+    profile,
+    transport,
+    { switchName: 'tor-ssh', identities: [], isSaveEnabled: false, secrets: [] },
+    silentLogger(),
+  );
+  return { driver, transport };
+}
+
+const port = (h: TestHost): SwitchPortName => parseSwitchPortName(h.port);
+
+before(async () => {
+  if (skip) return;
+  await removeStale();
+  await removeStaleSshd();
+  ovs = await startOvs({ tag: 'sshd' });
+  sshd = await startSshd({ tag: 'drv' });
+});
+
+after(async () => {
+  if (skip) return;
+  await sshd?.destroy();
+  await ovs?.destroy();
+});
+
+test('set-access over SSH moves a host between VLANs, seen by ovs-vsctl and by ping', { skip }, async () => {
+  const { driver } = makeDriver();
+  try {
+    const node = await ovs.addHost({ name: 'node', cidr: '10.61.0.2/24', tag: QUARANTINE });
+    const conductor = await ovs.addHost({ name: 'cond', cidr: '10.61.0.1/24', tag: 100 });
+    const tenant = await ovs.addHost({ name: 'tenant', cidr: '10.61.0.3/24', tag: 200 });
+    assert.equal(await ovs.ping(node, '10.61.0.1'), false);
+
+    await driver.apply([{ kind: 'set-access', port: port(node), vlan: parseVlan(100) }]);
+    assert.equal(await ovs.vsctl('get', 'port', node.port, 'tag'), '100');
+    await until(() => ovs.ping(node, '10.61.0.1'), { timeoutMs: 10_000, what: 'node to reach the conductor' });
+
+    await driver.apply([{ kind: 'set-access', port: port(node), vlan: parseVlan(200) }]);
+    await until(() => ovs.ping(node, '10.61.0.3'), { timeoutMs: 10_000, what: 'node to reach the tenant host' });
+    assert.equal(await ovs.ping(node, '10.61.0.1'), false);
+
+    const seen = (await driver.read([port(node), port(tenant), port(conductor)])).get(port(node));
+    assert.deepEqual(seen, {
+      name: node.port,
+      exists: true,
+      untagged: 200,
+      tagged: [],
+      isEnabled: true,
+      lag: null,
+      memberOf: null,
+    });
+  } finally {
+    await driver.close();
+  }
+});
+
+test('tagged VLANs are added and removed on top of the untagged one', { skip }, async () => {
+  const { driver } = makeDriver();
+  try {
+    const h = await ovs.addHost({ name: 'trunk', tag: QUARANTINE });
+    const p = port(h);
+    await driver.apply([
+      { kind: 'set-access', port: p, vlan: parseVlan(110) },
+      { kind: 'add-tagged', port: p, vlans: [parseVlan(120), parseVlan(130)] },
+    ]);
+    assert.equal(await ovs.vsctl('get', 'port', h.port, 'vlan_mode'), 'native-untagged');
+    let seen = (await driver.read([p])).get(p);
+    assert.equal(seen?.untagged, 110);
+    assert.deepEqual(seen?.tagged, [120, 130]);
+
+    await driver.apply([{ kind: 'remove-tagged', port: p, vlans: [parseVlan(120), parseVlan(130)] }]);
+    seen = (await driver.read([p])).get(p);
+    assert.equal(seen?.untagged, 110);
+    assert.deepEqual(seen?.tagged, []);
+    // Never trunk-all: the untagged VLAN stays in trunks.
+    assert.equal(await ovs.vsctl('get', 'port', h.port, 'trunks'), '[110]');
+  } finally {
+    await driver.close();
+  }
+});
+
+test('set-lag makes one OVS bond whose members carry the VLAN; delete-lag removes it', { skip }, async () => {
+  const { driver } = makeDriver();
+  try {
+    const a = await ovs.addHost({ name: 'lag-a', tag: QUARANTINE });
+    const b = await ovs.addHost({ name: 'lag-b', tag: QUARANTINE });
+    const lag = parseSwitchPortName(`bond${process.pid % 1000}`);
+    const ops: SwitchOp[] = [
+      { kind: 'set-lag', lag, members: [port(a), port(b)], settings: { mode: 'lacp', lacpRate: 'fast' } },
+      { kind: 'set-access', port: lag, vlan: parseVlan(140) },
+    ];
+    await driver.apply(ops);
+    assert.equal(await ovs.vsctl('get', 'port', lag, 'tag'), '140');
+    assert.equal(await ovs.vsctl('get', 'port', lag, 'lacp'), 'active');
+    const seen = await driver.read([lag, port(a)]);
+    assert.deepEqual(seen.get(lag)?.lag, {
+      members: [port(a), port(b)].sort(),
+      settings: { mode: 'lacp', lacpRate: 'fast' },
+    });
+    assert.equal(seen.get(lag)?.untagged, 140);
+    assert.equal(seen.get(port(a))?.memberOf, lag);
+
+    await driver.apply([{ kind: 'delete-lag', lag }]);
+    assert.equal((await driver.read([lag])).get(lag)?.exists, false);
+  } finally {
+    await driver.close();
+  }
+});
+
+test('set-enabled turns a port off and on', { skip }, async () => {
+  const { driver } = makeDriver();
+  try {
+    const h = await ovs.addHost({ name: 'admin', cidr: '10.62.0.2/24', tag: 150 });
+    const peer = await ovs.addHost({ name: 'admin-peer', cidr: '10.62.0.1/24', tag: 150 });
+    await until(() => ovs.ping(h, '10.62.0.1'), { timeoutMs: 10_000, what: 'first ping' });
+    await driver.apply([{ kind: 'set-enabled', port: port(h), isEnabled: false }]);
+    assert.equal((await driver.read([port(h)])).get(port(h))?.isEnabled, false);
+    assert.equal(await ovs.ping(h, '10.62.0.1'), false);
+    await driver.apply([{ kind: 'set-enabled', port: port(h), isEnabled: true }]);
+    assert.equal((await driver.read([port(h)])).get(port(h))?.isEnabled, true);
+    await until(() => ovs.ping(h, '10.62.0.1'), { timeoutMs: 10_000, what: 'ping after enabling' });
+    assert.ok(peer);
+  } finally {
+    await driver.close();
+  }
+});
+
+test('a command the switch refuses is SwitchRejected with the command and output; nothing of the batch applies', {
+  skip,
+}, async () => {
+  const { driver } = makeDriver();
+  try {
+    const h = await ovs.addHost({ name: 'reject', tag: QUARANTINE });
+    const missing = parseSwitchPortName('nosuchport0');
+    const err = await driver
+      .apply([
+        { kind: 'set-access', port: port(h), vlan: parseVlan(160) },
+        { kind: 'set-access', port: missing, vlan: parseVlan(160) },
+      ])
+      .then(
+        () => assert.fail('apply should have been rejected'),
+        (e: unknown) => e,
+      );
+    assert.ok(err instanceof SwitchRejected, String(err));
+    assert.equal(err.switchName, 'tor-ssh');
+    assert.match(err.command, /set port nosuchport0 vlan_mode=access tag=160/);
+    assert.match(err.output, /no row "nosuchport0" in table Port/);
+    // One OVSDB transaction: the valid half did not apply either.
+    assert.equal(await ovs.vsctl('get', 'port', h.port, 'tag'), String(QUARANTINE));
+  } finally {
+    await driver.close();
+  }
+});
+
+test('many ports in one batch use one SSH session, and later batches reuse it', { skip }, async () => {
+  const { driver, transport } = makeDriver({ maxSessions: 2 });
+  try {
+    const hosts: TestHost[] = [];
+    for (let i = 0; i < 8; i += 1) hosts.push(await ovs.addHost({ name: `many${i}`, tag: QUARANTINE }));
+    const loginsBefore = await sshd.acceptedLogins();
+    await driver.apply(hosts.map((h, i) => ({ kind: 'set-access', port: port(h), vlan: parseVlan(300 + i) })));
+    await driver.apply(hosts.map((h) => ({ kind: 'add-tagged', port: port(h), vlans: [parseVlan(399)] })));
+    const seen = await driver.read(hosts.map(port));
+    hosts.forEach((h, i) => {
+      assert.equal(seen.get(port(h))?.untagged, 300 + i);
+    });
+    assert.equal(transport.sessionsOpened, 1);
+    assert.equal((await sshd.acceptedLogins()) - loginsBefore, 1);
+  } finally {
+    await driver.close();
+  }
+});
+
+test('sshd stopped: apply fails with SwitchUnreachable, and works again when sshd is back', { skip }, async () => {
+  const h = await ovs.addHost({ name: 'down', tag: QUARANTINE });
+  await sshd.stop();
+  const { driver } = makeDriver();
+  try {
+    await assert.rejects(
+      driver.apply([{ kind: 'set-access', port: port(h), vlan: parseVlan(170) }]),
+      (err: unknown) => err instanceof SwitchUnreachable && err.switchName === 'tor-ssh',
+    );
+    await sshd.restart();
+    await driver.apply([{ kind: 'set-access', port: port(h), vlan: parseVlan(170) }]);
+    assert.equal(await ovs.vsctl('get', 'port', h.port, 'tag'), '170');
+  } finally {
+    await driver.close();
+  }
+});
