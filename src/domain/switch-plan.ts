@@ -39,6 +39,11 @@ export interface ObservedPort {
   readonly exists: boolean;
   readonly untagged: Vlan | null;
   readonly tagged: readonly Vlan[];
+  /**
+   * Set when the port carries every VLAN tagged whatever `tagged` lists (Open vSwitch: no `tag` and empty
+   * `trunks`); drift to repair, never a state to keep. Absent means false.
+   */
+  readonly carriesAllVlans?: boolean;
   readonly isEnabled: boolean;
   /** Set when this name is a LAG. */
   readonly lag: { readonly members: readonly SwitchPortName[]; readonly settings: LagSettings } | null;

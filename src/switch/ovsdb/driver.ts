@@ -1,0 +1,591 @@
+/**
+ * The `ovsdb` switch driver (DESIGN §7): one Open vSwitch bridge driven over RFC 7047. Every `apply` reads the
+ * bridge (one `select` transaction), turns the whole batch into ONE transaction against what it read, and
+ * guards that transaction with `wait` operations so it fails instead of acting on state that changed meanwhile.
+ *
+ * Open vSwitch facts this file relies on (ovs-vswitchd.conf.db(5), Port table):
+ * - `vlan_mode` access carries `tag` untagged; native-untagged carries `tag` untagged and `trunks` tagged;
+ *   trunk carries `trunks` tagged; with no `vlan_mode`, a port with `tag` is access, one without is trunk.
+ * - An empty `trunks` means EVERY VLAN in the trunk modes: a port with no `tag` and no `trunks` is trunk-all.
+ *   This driver never commits such a port (it refuses the batch).
+ * - A bond is a Port with several Interfaces; `bond_mode`, `lacp`, `other_config:lacp-time` configure it.
+ *   OVS has no minimum-links setting.
+ * - `Interface.admin_state` is read-only (ovs-vswitchd reports it); taking a port down is OpenFlow's port-mod,
+ *   not OVSDB. So `set-enabled` is refused: OVS switches isolate unbound ports with a quarantine VLAN.
+ */
+import { assertNever, SwitchRejected } from '../../domain/errors.js';
+import type { LagMode, LagSettings, ObservedPort, ObservedPorts, SwitchOp } from '../../domain/switch-plan.js';
+import type { SwitchPortName, Vlan } from '../../domain/values.js';
+import type { Logger } from '../../logging.js';
+import type { SwitchDriver, SwitchIdentity } from '../driver.js';
+import { createOvsdbClient, type OvsdbClient, parseOvsdbRemote } from './client.js';
+import {
+  type Atom,
+  comment,
+  decodeIntegerSet,
+  decodeOptionalInteger,
+  decodeOptionalString,
+  decodeStringMap,
+  decodeUuid,
+  decodeUuidSet,
+  insert,
+  mutate,
+  namedUuid,
+  type OvsdbValue,
+  optional,
+  ovsMap,
+  ovsSet,
+  type Row,
+  select,
+  selectedRows,
+  type TransactOp,
+  type TransactOutcome,
+  transactParams,
+  update,
+  uuid,
+  waitUntilEqual,
+} from './protocol.js';
+
+const DATABASE = 'Open_vSwitch';
+
+/** How a LagMode is spelled in the Port table. */
+const BOND: Readonly<Record<LagMode, { readonly bondMode: string; readonly lacp: string }>> = {
+  lacp: { bondMode: 'balance-tcp', lacp: 'active' }, // 802.3ad; balance-tcp needs LACP
+  static: { bondMode: 'balance-slb', lacp: 'off' },
+  'active-backup': { bondMode: 'active-backup', lacp: 'off' },
+};
+
+const PORT_COLUMNS = ['_uuid', 'name', 'interfaces', 'tag', 'trunks', 'vlan_mode', 'bond_mode', 'lacp', 'other_config'];
+/** The Port columns a planned transaction depends on; `wait` checks them unchanged. */
+const GUARDED_PORT_COLUMNS = ['interfaces', 'tag', 'trunks', 'vlan_mode', 'bond_mode', 'lacp', 'other_config'];
+
+// ---------------------------------------------------------------------------------------------- snapshot
+
+export interface PortRow {
+  readonly uuid: string;
+  readonly name: string;
+  readonly interfaces: readonly string[];
+  readonly tag: number | null;
+  readonly trunks: readonly number[];
+  readonly vlanMode: string | null;
+  readonly bondMode: string | null;
+  readonly lacp: string | null;
+  readonly otherConfig: ReadonlyMap<string, string>;
+}
+
+export interface InterfaceRow {
+  readonly uuid: string;
+  readonly name: string;
+  readonly adminState: string | null;
+  readonly macInUse: string | null;
+}
+
+/** The bridge as read in one transaction: its ports (by name) and their interfaces (by uuid). */
+export interface BridgeSnapshot {
+  readonly bridge: string;
+  readonly datapathId: string | null;
+  readonly ports: ReadonlyMap<string, PortRow>;
+  readonly interfaces: ReadonlyMap<string, InterfaceRow>;
+}
+
+/** The transaction that reads a bridge; `decodeSnapshot` reads its result. */
+export function snapshotOps(bridge: string): TransactOp[] {
+  return [
+    select('Bridge', [['name', '==', bridge]], ['_uuid', 'ports', 'datapath_id']),
+    select('Port', [], PORT_COLUMNS),
+    select('Interface', [], ['_uuid', 'name', 'admin_state', 'mac_in_use']),
+  ];
+}
+
+export function decodeSnapshot(
+  bridge: string,
+  results: readonly Readonly<Record<string, unknown>>[],
+): BridgeSnapshot | null {
+  const [bridgeRow] = selectedRows(results[0]);
+  if (bridgeRow === undefined) return null;
+  const inBridge = new Set(decodeUuidSet(bridgeRow.ports));
+  const ports = new Map<string, PortRow>();
+  const interfaceIds = new Set<string>();
+  for (const row of selectedRows(results[1])) {
+    const id = decodeUuid(row._uuid);
+    if (id === null || !inBridge.has(id) || typeof row.name !== 'string') continue;
+    const interfaces = decodeUuidSet(row.interfaces);
+    for (const i of interfaces) interfaceIds.add(i);
+    ports.set(row.name, {
+      uuid: id,
+      name: row.name,
+      interfaces,
+      tag: decodeOptionalInteger(row.tag),
+      trunks: decodeIntegerSet(row.trunks).sort((a, b) => a - b),
+      vlanMode: decodeOptionalString(row.vlan_mode),
+      bondMode: decodeOptionalString(row.bond_mode),
+      lacp: decodeOptionalString(row.lacp),
+      otherConfig: decodeStringMap(row.other_config),
+    });
+  }
+  const interfaces = new Map<string, InterfaceRow>();
+  for (const row of selectedRows(results[2])) {
+    const id = decodeUuid(row._uuid);
+    if (id === null || !interfaceIds.has(id) || typeof row.name !== 'string') continue;
+    interfaces.set(id, {
+      uuid: id,
+      name: row.name,
+      adminState: decodeOptionalString(row.admin_state),
+      macInUse: decodeOptionalString(row.mac_in_use),
+    });
+  }
+  return { bridge, datapathId: decodeOptionalString(bridgeRow.datapath_id), ports, interfaces };
+}
+
+// ------------------------------------------------------------------------------------------ observation
+
+const isLag = (p: PortRow): boolean => p.bondMode !== null || p.interfaces.length > 1;
+
+function lagSettings(p: PortRow): LagSettings {
+  const mode: LagMode =
+    p.lacp === 'active' || p.lacp === 'passive' ? 'lacp' : p.bondMode === 'active-backup' ? 'active-backup' : 'static';
+  const rate = p.otherConfig.get('lacp-time');
+  return mode === 'lacp' && (rate === 'fast' || rate === 'slow') ? { mode, lacpRate: rate } : { mode };
+}
+
+/** The VLANs a Port carries, by the rules in this file's header. */
+function portVlans(p: PortRow): { untagged: Vlan | null; tagged: Vlan[]; carriesAllVlans: boolean } {
+  const mode = p.vlanMode ?? (p.tag !== null ? 'access' : 'trunk');
+  const trunks = p.trunks.filter((v) => v >= 1 && v <= 4094) as Vlan[];
+  const tag = p.tag !== null && p.tag >= 1 && p.tag <= 4094 ? (p.tag as Vlan) : null;
+  switch (mode) {
+    case 'access':
+    case 'dot1q-tunnel':
+      return { untagged: tag, tagged: [], carriesAllVlans: false };
+    case 'native-untagged':
+      return { untagged: tag, tagged: trunks, carriesAllVlans: trunks.length === 0 };
+    case 'native-tagged':
+      return {
+        untagged: null,
+        tagged: [...new Set(tag === null ? trunks : [tag, ...trunks])].sort((a, b) => a - b),
+        carriesAllVlans: trunks.length === 0,
+      };
+    default:
+      return { untagged: null, tagged: trunks, carriesAllVlans: trunks.length === 0 };
+  }
+}
+
+/** What the snapshot says about each requested port or LAG; unknown names have `exists: false`. */
+export function observePorts(snapshot: BridgeSnapshot, names: readonly SwitchPortName[]): ObservedPorts {
+  const owner = new Map<string, { iface: InterfaceRow; port: PortRow }>();
+  for (const port of snapshot.ports.values()) {
+    for (const id of port.interfaces) {
+      const iface = snapshot.interfaces.get(id);
+      if (iface !== undefined) owner.set(iface.name, { iface, port });
+    }
+  }
+  const isUp = (ids: readonly string[]) => ids.every((id) => snapshot.interfaces.get(id)?.adminState !== 'down');
+  const out = new Map<SwitchPortName, ObservedPort>();
+  for (const name of names) {
+    const port = snapshot.ports.get(name);
+    const member = owner.get(name);
+    if (port !== undefined) {
+      const vlans = portVlans(port);
+      const members = port.interfaces
+        .map((id) => snapshot.interfaces.get(id)?.name)
+        .filter((n): n is string => n !== undefined)
+        .sort() as SwitchPortName[];
+      out.set(name, {
+        name,
+        exists: true,
+        untagged: vlans.untagged,
+        tagged: vlans.tagged,
+        ...(vlans.carriesAllVlans ? { carriesAllVlans: true } : {}),
+        isEnabled: isUp(port.interfaces),
+        lag: isLag(port) ? { members, settings: lagSettings(port) } : null,
+        memberOf: null,
+      });
+    } else if (member !== undefined) {
+      // a bond member: its VLANs are the LAG's, reported on the LAG
+      out.set(name, {
+        name,
+        exists: true,
+        untagged: null,
+        tagged: [],
+        isEnabled: member.iface.adminState !== 'down',
+        lag: null,
+        memberOf: member.port.name as SwitchPortName,
+      });
+    } else {
+      out.set(name, { name, exists: false, untagged: null, tagged: [], isEnabled: false, lag: null, memberOf: null });
+    }
+  }
+  return out;
+}
+
+/** `0000aabbccddeeff` → the OpenFlow colon form `00:00:aa:bb:cc:dd:ee:ff` and the plain hex. */
+export function datapathIdentities(datapathId: string): SwitchIdentity[] {
+  const hex = datapathId.toLowerCase();
+  if (!/^[0-9a-f]{16}$/.test(hex)) return [];
+  return [
+    { kind: 'datapath-id', value: (hex.match(/../g) ?? []).join(':') },
+    { kind: 'datapath-id', value: hex },
+  ];
+}
+
+// ------------------------------------------------------------------------------------------- planning
+
+interface PortModel {
+  readonly name: string;
+  /** Null for a Port this transaction inserts. */
+  readonly original: PortRow | null;
+  interfaces: string[];
+  tag: number | null;
+  trunks: number[];
+  vlanMode: string | null;
+  bondMode: string | null;
+  lacp: string | null;
+  otherConfig: Map<string, string>;
+  isTouched: boolean;
+}
+
+/** One line per op, for error messages and logs. */
+export function summarizeOps(ops: readonly SwitchOp[]): string {
+  return ops
+    .map((op) => {
+      switch (op.kind) {
+        case 'set-access':
+          return `set-access ${op.port} ${op.vlan}`;
+        case 'add-tagged':
+        case 'remove-tagged':
+          return `${op.kind} ${op.port} ${op.vlans.join(',')}`;
+        case 'set-lag':
+          return `set-lag ${op.lag} [${op.members.join(',')}] ${op.settings.mode}`;
+        case 'delete-lag':
+          return `delete-lag ${op.lag}`;
+        case 'set-enabled':
+          return `set-enabled ${op.port} ${op.isEnabled}`;
+        default:
+          return assertNever(op);
+      }
+    })
+    .join('; ');
+}
+
+const sameNumbers = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+const sameMap = (a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>) =>
+  a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+const sortedMap = (m: ReadonlyMap<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+type PortColumns = {
+  readonly [K in 'interfaces' | 'tag' | 'trunks' | 'vlan_mode' | 'bond_mode' | 'lacp' | 'other_config']: OvsdbValue;
+};
+
+/** The Port row values of every column bmnet manages. */
+function portRow(p: {
+  readonly interfaces: readonly Atom[];
+  readonly tag: number | null;
+  readonly trunks: readonly number[];
+  readonly vlanMode: string | null;
+  readonly bondMode: string | null;
+  readonly lacp: string | null;
+  readonly otherConfig: ReadonlyMap<string, string>;
+}): PortColumns {
+  return {
+    interfaces: ovsSet(p.interfaces),
+    tag: optional(p.tag),
+    trunks: ovsSet(p.trunks),
+    vlan_mode: optional(p.vlanMode),
+    bond_mode: optional(p.bondMode),
+    lacp: optional(p.lacp),
+    other_config: ovsMap(sortedMap(p.otherConfig)),
+  };
+}
+
+/**
+ * Turns a batch into one OVSDB transaction against `snapshot`. Pure. Throws SwitchRejected when the batch
+ * cannot be done on Open vSwitch or would leave a port carrying every VLAN.
+ */
+export function planTransaction(input: {
+  readonly switchName: string;
+  readonly snapshot: BridgeSnapshot;
+  readonly ops: readonly SwitchOp[];
+}): TransactOp[] {
+  const { switchName, snapshot, ops } = input;
+  const summary = summarizeOps(ops);
+  const refuse = (why: string): never => {
+    throw new SwitchRejected(switchName, summary, `refused by the ovsdb driver: ${why}`);
+  };
+  const ports = new Map<string, PortModel>();
+  for (const p of snapshot.ports.values()) {
+    ports.set(p.name, {
+      name: p.name,
+      original: p,
+      interfaces: [...p.interfaces],
+      tag: p.tag,
+      trunks: [...p.trunks],
+      vlanMode: p.vlanMode,
+      bondMode: p.bondMode,
+      lacp: p.lacp,
+      otherConfig: new Map(p.otherConfig),
+      isTouched: false,
+    });
+  }
+  const interfaceByName = new Map<string, InterfaceRow>();
+  for (const i of snapshot.interfaces.values()) interfaceByName.set(i.name, i);
+  const ownerOf = (interfaceId: string): PortModel | undefined =>
+    [...ports.values()].find((p) => p.interfaces.includes(interfaceId));
+  const modelIsLag = (p: PortModel) => p.bondMode !== null || p.interfaces.length > 1;
+
+  const vlanPort = (name: string): PortModel => {
+    const port = ports.get(name);
+    if (port !== undefined) return port;
+    const iface = interfaceByName.get(name);
+    const owner = iface === undefined ? undefined : ownerOf(iface.uuid);
+    if (owner !== undefined) return refuse(`${name} is a member of LAG ${owner.name}; set VLANs on the LAG`);
+    return refuse(`no port ${name} on bridge ${snapshot.bridge}`);
+  };
+  const setVlans = (port: PortModel, tag: number | null, trunks: number[]) => {
+    port.tag = tag;
+    port.trunks = [...new Set(trunks)].sort((a, b) => a - b);
+    port.vlanMode = tag !== null ? (port.trunks.length > 0 ? 'native-untagged' : 'access') : 'trunk';
+    port.isTouched = true;
+  };
+  /** A Port of its own for an interface leaving a LAG; it has no VLAN until a later op gives it one. */
+  const standalone = (iface: InterfaceRow): PortModel => ({
+    name: iface.name,
+    original: null,
+    interfaces: [iface.uuid],
+    tag: null,
+    trunks: [],
+    vlanMode: null,
+    bondMode: null,
+    lacp: null,
+    otherConfig: new Map(),
+    isTouched: true,
+  });
+  const freeInterface = (id: string) => {
+    const iface = snapshot.interfaces.get(id);
+    if (iface === undefined) return refuse(`interface ${id} vanished`);
+    if (ports.has(iface.name)) return refuse(`cannot free LAG member ${iface.name}: a port of that name exists`);
+    ports.set(iface.name, standalone(iface));
+  };
+
+  for (const op of ops) {
+    switch (op.kind) {
+      case 'set-access':
+        setVlans(vlanPort(op.port), op.vlan, []);
+        break;
+      case 'add-tagged': {
+        const port = vlanPort(op.port);
+        setVlans(port, port.tag, [...port.trunks, ...op.vlans]);
+        break;
+      }
+      case 'remove-tagged': {
+        const port = vlanPort(op.port);
+        const removed = new Set<number>(op.vlans);
+        setVlans(
+          port,
+          port.tag,
+          port.trunks.filter((v) => !removed.has(v)),
+        );
+        break;
+      }
+      case 'set-lag': {
+        if (op.members.length === 0) refuse(`LAG ${op.lag} needs at least one member`);
+        if (new Set(op.members).size !== op.members.length) refuse(`LAG ${op.lag} lists a member twice`);
+        if (op.settings.minLinks !== undefined && op.settings.minLinks > 1)
+          refuse(`Open vSwitch bonds have no minimum-links setting (asked ${op.settings.minLinks})`);
+        if (op.members.includes(op.lag)) refuse(`LAG ${op.lag} cannot be its own member`);
+        let lag = ports.get(op.lag);
+        if (lag !== undefined && !modelIsLag(lag)) refuse(`${op.lag} is a port, not a LAG`);
+        const memberIds: string[] = [];
+        for (const member of op.members) {
+          const iface = interfaceByName.get(member);
+          const owner = iface === undefined ? undefined : ownerOf(iface.uuid);
+          if (iface === undefined || owner === undefined)
+            return refuse(`no port ${member} on bridge ${snapshot.bridge}`);
+          if (owner !== lag) {
+            if (modelIsLag(owner)) refuse(`${member} is a member of LAG ${owner.name}`);
+            ports.delete(owner.name); // the standalone Port goes; its Interface joins the bond
+          }
+          memberIds.push(iface.uuid);
+        }
+        if (lag === undefined) {
+          lag = {
+            name: op.lag,
+            original: null,
+            interfaces: [],
+            tag: null,
+            trunks: [],
+            vlanMode: null,
+            bondMode: null,
+            lacp: null,
+            otherConfig: new Map(),
+            isTouched: true,
+          };
+          ports.set(op.lag, lag);
+        } else {
+          for (const id of lag.interfaces) if (!memberIds.includes(id)) freeInterface(id);
+        }
+        const bond = BOND[op.settings.mode];
+        lag.interfaces = memberIds;
+        lag.bondMode = bond.bondMode;
+        lag.lacp = bond.lacp;
+        if (op.settings.mode === 'lacp' && op.settings.lacpRate !== undefined)
+          lag.otherConfig.set('lacp-time', op.settings.lacpRate);
+        else lag.otherConfig.delete('lacp-time');
+        lag.isTouched = true;
+        break;
+      }
+      case 'delete-lag': {
+        const lag = ports.get(op.lag);
+        if (lag === undefined || !modelIsLag(lag)) return refuse(`no LAG ${op.lag} on bridge ${snapshot.bridge}`);
+        ports.delete(op.lag);
+        for (const id of lag.interfaces) freeInterface(id);
+        break;
+      }
+      case 'set-enabled':
+        refuse(
+          `Open vSwitch has no administrative port state in OVSDB (Interface admin_state is read-only); ` +
+            `isolate ${op.port} with a quarantine VLAN instead`,
+        );
+        break;
+      default:
+        assertNever(op);
+    }
+  }
+
+  const final = [...ports.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const p of final) {
+    if (p.isTouched && p.tag === null && p.trunks.length === 0) {
+      refuse(`${p.name} would carry no VLAN setting, which Open vSwitch treats as trunking every VLAN`);
+    }
+  }
+
+  const originalIds = [...snapshot.ports.values()].map((p) => p.uuid).sort();
+  const keptIds = new Set(final.flatMap((p) => (p.original === null ? [] : [p.original.uuid])));
+  const removedIds = originalIds.filter((id) => !keptIds.has(id));
+  const out: TransactOp[] = [
+    comment(`bmnet ${switchName}: ${summary}`),
+    waitUntilEqual('Bridge', [['name', '==', snapshot.bridge]], ['ports'], [{ ports: ovsSet(originalIds.map(uuid)) }]),
+  ];
+  const changed = final.filter((p) => p.isTouched && p.original !== null);
+  for (const p of changed) {
+    const o = p.original;
+    if (o === null) continue;
+    const { interfaces, tag, trunks, vlan_mode, bond_mode, lacp, other_config } = portRow({
+      ...o,
+      interfaces: o.interfaces.map(uuid),
+    });
+    const was: Row = { interfaces, tag, trunks, vlan_mode, bond_mode, lacp, other_config };
+    out.push(waitUntilEqual('Port', [['_uuid', '==', uuid(o.uuid)]], GUARDED_PORT_COLUMNS, [was]));
+  }
+  const insertedNames: string[] = [];
+  for (const p of final) {
+    if (p.original !== null) continue;
+    const uuidName = `new_port_${insertedNames.length}`;
+    insertedNames.push(uuidName);
+    out.push(insert('Port', { name: p.name, ...portRow({ ...p, interfaces: p.interfaces.map(uuid) }) }, uuidName));
+  }
+  for (const p of changed) {
+    const o = p.original;
+    if (o === null) continue;
+    const row: Record<string, OvsdbValue> = {};
+    const next = portRow({ ...p, interfaces: p.interfaces.map(uuid) });
+    if ([...p.interfaces].sort().join() !== [...o.interfaces].sort().join()) row.interfaces = next.interfaces;
+    if (p.tag !== o.tag) row.tag = next.tag;
+    if (!sameNumbers(p.trunks, o.trunks)) row.trunks = next.trunks;
+    if (p.vlanMode !== o.vlanMode) row.vlan_mode = next.vlan_mode;
+    if (p.bondMode !== o.bondMode) row.bond_mode = next.bond_mode;
+    if (p.lacp !== o.lacp) row.lacp = next.lacp;
+    if (!sameMap(p.otherConfig, o.otherConfig)) row.other_config = next.other_config;
+    if (Object.keys(row).length > 0) out.push(update('Port', [['_uuid', '==', uuid(o.uuid)]], row));
+  }
+  if (removedIds.length > 0 || insertedNames.length > 0) {
+    out.push(
+      mutate(
+        'Bridge',
+        [['name', '==', snapshot.bridge]],
+        [
+          ...(removedIds.length > 0 ? [['ports', 'delete', ovsSet(removedIds.map(uuid))] as const] : []),
+          ...(insertedNames.length > 0 ? [['ports', 'insert', ovsSet(insertedNames.map(namedUuid))] as const] : []),
+        ],
+      ),
+    );
+  }
+  return out;
+}
+
+// --------------------------------------------------------------------------------------------- driver
+
+export interface OvsdbDriverOptions {
+  /** The switch's name in the inventory (errors, logs). */
+  readonly switchName: string;
+  /** `unix:/run/openvswitch/db.sock` or `tcp:HOST:PORT`. */
+  readonly remote: string;
+  readonly bridge: string;
+  readonly logger: Logger;
+  readonly requestTimeoutMs?: number;
+  readonly echoIntervalMs?: number;
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  readonly random?: () => number;
+}
+
+/** A SwitchDriver for one bridge of one ovsdb-server. The connection opens on first use. */
+export function createOvsdbDriver(options: OvsdbDriverOptions): SwitchDriver {
+  const { switchName, bridge } = options;
+  const log = options.logger.child({ switch: switchName, bridge });
+  const client: OvsdbClient = createOvsdbClient({
+    name: switchName,
+    remote: parseOvsdbRemote(options.remote),
+    logger: options.logger,
+    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+    ...(options.echoIntervalMs === undefined ? {} : { echoIntervalMs: options.echoIntervalMs }),
+    ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+    ...(options.random === undefined ? {} : { random: options.random }),
+  });
+  let lastSnapshot: BridgeSnapshot | null = null;
+
+  const rejected = (command: string, outcome: Extract<TransactOutcome, { ok: false }>, ops: readonly TransactOp[]) => {
+    const failedOp = outcome.error.opIndex === null ? undefined : ops[outcome.error.opIndex];
+    return new SwitchRejected(switchName, command, JSON.stringify({ ...outcome.error, op: failedOp ?? null }));
+  };
+
+  const readSnapshot = async (): Promise<BridgeSnapshot> => {
+    const ops = snapshotOps(bridge);
+    const outcome = await client.transact(DATABASE, ops);
+    if (!outcome.ok) throw rejected(`read bridge ${bridge}`, outcome, ops);
+    const snapshot = decodeSnapshot(bridge, outcome.results);
+    if (snapshot === null) throw new SwitchRejected(switchName, `read bridge ${bridge}`, `no bridge named ${bridge}`);
+    lastSnapshot = snapshot;
+    return snapshot;
+  };
+
+  return {
+    async identities() {
+      const ops = [select('Interface', [['name', '==', bridge]], ['mac_in_use'])];
+      const snapshot = await readSnapshot();
+      const outcome = await client.transact(DATABASE, ops);
+      if (!outcome.ok) throw rejected(`read bridge ${bridge} MAC`, outcome, ops);
+      const mac = decodeOptionalString(selectedRows(outcome.results[0])[0]?.mac_in_use);
+      return [
+        ...(snapshot.datapathId === null ? [] : datapathIdentities(snapshot.datapathId)),
+        ...(mac === null ? [] : [{ kind: 'mac' as const, value: mac.toLowerCase() }]),
+      ];
+    },
+    async read(names) {
+      return observePorts(await readSnapshot(), names);
+    },
+    async apply(ops) {
+      if (ops.length === 0) return;
+      const transaction = planTransaction({ switchName, snapshot: await readSnapshot(), ops });
+      const outcome = await client.transact(DATABASE, transaction);
+      if (!outcome.ok) throw rejected(summarizeOps(ops), outcome, transaction);
+      log.info({ ops: ops.length }, 'switch batch applied');
+    },
+    render(ops) {
+      if (lastSnapshot === null) throw new Error(`render needs the state of ${switchName}: call read() first`);
+      return [JSON.stringify(transactParams(DATABASE, planTransaction({ switchName, snapshot: lastSnapshot, ops })))];
+    },
+    close() {
+      return client.close();
+    },
+  };
+}
