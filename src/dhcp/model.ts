@@ -1,0 +1,76 @@
+/**
+ * What the DHCP pipeline sees of one network: plain readonly data the next layer builds from store rows
+ * (subnets, ports with fixed IPs and `extra_dhcp_opts`, dynamic leases) and hands to the server.
+ * Addresses are dotted-quad strings, as in `domain/model.ts`.
+ */
+import type { Mac } from '../domain/values.js';
+
+/** Neutron's `extra_dhcp_opts` entry (same shape as `domain/model.ts` ExtraDhcpOpt). */
+export interface ExtraDhcpOpt {
+  readonly optName: string;
+  readonly optValue: string;
+  readonly ipVersion: 4 | 6;
+}
+
+export interface HostRoute {
+  /** `a.b.c.d/n` */
+  readonly destination: string;
+  readonly nexthop: string;
+}
+
+/** An inclusive address range, e.g. an allocation pool used as a dynamic pool. */
+export interface AddressRange {
+  readonly start: string;
+  readonly end: string;
+}
+
+export interface SubnetView {
+  readonly id: string;
+  /** `a.b.c.d/n` */
+  readonly cidr: string;
+  readonly gateway: string | null;
+  readonly dnsServers: readonly string[];
+  /** Sent as option 121 (RFC 3442), with the default route through `gateway` added when there is one. */
+  readonly hostRoutes: readonly HostRoute[];
+  /** The network's MTU (option 26); null to leave the client's default. */
+  readonly mtu: number | null;
+  readonly domain: string | null;
+  /** Ranges handed out to unknown MACs (inspection/discovery). Empty: reservation-only (DESIGN §3.4). */
+  readonly dynamicPools: readonly AddressRange[];
+}
+
+/** A port with a fixed IP on this network: its MAC gets exactly this address and these options. */
+export interface Reservation {
+  readonly mac: Mac;
+  readonly ip: string;
+  readonly portId: string | null;
+  readonly hostname: string | null;
+  readonly extraDhcpOpts: readonly ExtraDhcpOpt[];
+}
+
+export type LeaseState = 'offered' | 'bound' | 'declined';
+
+/** A dynamic-pool address held for a MAC (or quarantined after a DECLINE) until `expiresAtMs`. */
+export interface Lease {
+  readonly mac: Mac;
+  readonly ip: string;
+  readonly subnetId: string;
+  readonly state: LeaseState;
+  readonly expiresAtMs: number;
+}
+
+export interface NetworkView {
+  readonly networkId: string;
+  /** The address clients reach this server at on this network: option 54 and the source of replies. */
+  readonly serverAddress: string;
+  readonly subnets: readonly SubnetView[];
+  readonly reservations: ReadonlyMap<Mac, Reservation>;
+  /** Current dynamic leases of this network (expired ones may be included; they count as free). */
+  readonly leases: readonly Lease[];
+  readonly leaseSeconds: number;
+}
+
+/** A change to the dynamic leases the caller must make durable before the reply is sent. */
+export type LeaseDecision =
+  | { readonly kind: 'put'; readonly networkId: string; readonly lease: Lease }
+  | { readonly kind: 'remove'; readonly networkId: string; readonly mac: Mac; readonly ip: string };

@@ -1,0 +1,269 @@
+/**
+ * One DHCP exchange, pure: a decoded request and a NetworkView in; the reply bytes and where to send
+ * them, the lease change to make durable first, and a boot-trace event out (STYLE §6).
+ */
+import type { Mac } from '../domain/values.js';
+import { ZERO_ADDRESS } from './codec/ipv4.js';
+import { BootOp, MessageType, type MessageTypeCode, Opt } from './codec/option-codes.js';
+import { type DhcpPacket, encodePacket } from './codec/packet.js';
+import type { LeaseDecision, NetworkView, Reservation, SubnetView } from './model.js';
+import { replyDestination } from './steps/addressing.js';
+import { decideRequest } from './steps/decide-request.js';
+import { quarantineDeclined } from './steps/decline.js';
+import { answerDiscover } from './steps/discover.js';
+import { allocateFromPool } from './steps/dynamic-pool.js';
+import { echoedOptions } from './steps/echo.js';
+import { addExtraDhcpOpts } from './steps/extra-options.js';
+import { answerInform } from './steps/inform.js';
+import { parseRequest } from './steps/message-type.js';
+import { answerPxe } from './steps/pxe.js';
+import { checkRelay } from './steps/relay.js';
+import { forgetReleased } from './steps/release.js';
+import { findReservation } from './steps/reservation.js';
+import { checkServerId } from './steps/server-id.js';
+import { addSubnetOptions } from './steps/subnet-options.js';
+
+/** Why a request got no answer; servers count these (metric label `reason`). */
+export type DropReason =
+  | 'not-request' // op is BOOTREPLY, or the message type is one only servers send
+  | 'not-ethernet' // htype/hlen other than Ethernet (chaddr is not a MAC)
+  | 'not-dhcp' // no option 53: plain BOOTP, not served
+  | 'malformed-option' // an option the exchange needs is present but malformed
+  | 'unexpected-relay' // giaddr set on an attached (non-relay) listener: spoofed or misrouted
+  | 'not-relayed' // giaddr unset on a relay listener
+  | 'no-subnet' // no subnet of the network matches giaddr / the reserved address
+  | 'other-server' // REQUEST/DECLINE/RELEASE addressed to another server (option 54)
+  | 'unknown-client' // MAC without a reservation on a reservation-only network
+  | 'pool-exhausted' // no free address in the dynamic pools
+  | 'no-binding' // INIT-REBOOT for a client we have no record of: RFC 2131 §4.3.2 says stay silent
+  | 'no-requested-address' // REQUEST with neither option 50 nor ciaddr
+  | 'reply-too-large'; // the answer does not fit the client's maximum message size
+
+/** What the client said about itself (options 60, 77, 93, 97, 175, 57). */
+export interface ClientFacts {
+  readonly arch: number | null;
+  readonly userClasses: readonly string[];
+  readonly vendorClass: string | null;
+  /** User class `iPXE` (raw or RFC 3004) or option 175 present: dnsmasq's `tag:ipxe`. */
+  readonly isIpxe: boolean;
+  /** UEFI HTTP boot (vendor class `HTTPClient…`). */
+  readonly isHttpClient: boolean;
+  readonly uuid: string | null;
+  /** Option 57, when sent. */
+  readonly maxMessageSize: number | null;
+}
+
+/** Where the request came in. */
+export interface ListenerContext {
+  /** `attached`: a socket on the network's own segment; `relay`: a routed address that relays send to. */
+  readonly via: 'attached' | 'relay';
+  /** MTU of the path to the client (the attachment's interface MTU); caps the reply size. */
+  readonly pathMtu: number;
+  readonly nowMs: number;
+}
+
+export interface DhcpRequest {
+  readonly packet: DhcpPacket;
+  readonly mac: Mac;
+  readonly type: MessageTypeCode;
+  readonly client: ClientFacts;
+  readonly context: ListenerContext;
+}
+
+/** The answer as steps build it; `type` null means nothing is sent (DECLINE, RELEASE). */
+export interface DhcpReply {
+  readonly type: MessageTypeCode | null;
+  readonly yiaddr: string;
+  readonly siaddr: string;
+  readonly sname: string;
+  readonly file: string;
+  readonly options: ReadonlyMap<number, Buffer>;
+  readonly subnet: SubnetView | null;
+  readonly reservation: Reservation | null;
+  readonly lease: LeaseDecision | null;
+}
+
+export type StepResult =
+  | { readonly kind: 'continue'; readonly reply: DhcpReply }
+  | { readonly kind: 'respond'; readonly reply: DhcpReply }
+  | { readonly kind: 'drop'; readonly reason: DropReason };
+
+export type DhcpStep = (req: DhcpRequest, reply: DhcpReply, net: NetworkView) => StepResult;
+
+export type TraceAnswer = 'offer' | 'ack' | 'nak' | 'none' | 'dropped';
+
+/** One exchange for the boot trace (issue 4 §6); the caller stores it per MAC. */
+export interface BootTraceEvent {
+  readonly atMs: number;
+  readonly networkId: string;
+  readonly mac: Mac;
+  readonly xid: number;
+  readonly messageType: string;
+  readonly arch: number | null;
+  readonly userClass: string | null;
+  readonly vendorClass: string | null;
+  readonly answer: TraceAnswer;
+  readonly dropReason: DropReason | null;
+  /** yiaddr of the answer (or the address a DECLINE/RELEASE named). */
+  readonly address: string | null;
+  readonly bootfile: string | null;
+  /** giaddr when relayed, and option 82 as hex (RFC 3046), recorded for the operator. */
+  readonly relay: string | null;
+  readonly relayAgentInfo: string | null;
+}
+
+export type DhcpOutcome =
+  | {
+      readonly kind: 'reply';
+      readonly bytes: Buffer;
+      readonly packet: DhcpPacket;
+      readonly destination: { readonly address: string; readonly port: number };
+      readonly lease: LeaseDecision | null;
+      readonly trace: BootTraceEvent;
+    }
+  | { readonly kind: 'silent'; readonly lease: LeaseDecision | null; readonly trace: BootTraceEvent }
+  | { readonly kind: 'drop'; readonly reason: DropReason; readonly trace: BootTraceEvent | null };
+
+/** The steps every network runs, in order. */
+export const DEFAULT_STEPS: readonly DhcpStep[] = [
+  checkRelay,
+  checkServerId,
+  findReservation,
+  allocateFromPool,
+  answerDiscover,
+  decideRequest,
+  quarantineDeclined,
+  forgetReleased,
+  answerInform,
+  addSubnetOptions,
+  addExtraDhcpOpts,
+  answerPxe,
+];
+
+export function withOption(reply: DhcpReply, code: number, value: Buffer): DhcpReply {
+  const options = new Map(reply.options);
+  options.set(code, value);
+  return { ...reply, options };
+}
+
+export function withoutOption(reply: DhcpReply, code: number): DhcpReply {
+  const options = new Map(reply.options);
+  options.delete(code);
+  return { ...reply, options };
+}
+
+const EMPTY_REPLY: DhcpReply = {
+  type: null,
+  yiaddr: ZERO_ADDRESS,
+  siaddr: ZERO_ADDRESS,
+  sname: '',
+  file: '',
+  options: new Map(),
+  subnet: null,
+  reservation: null,
+  lease: null,
+};
+
+const TYPE_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(MessageType).map(([name, code]) => [code, name.toLowerCase()]),
+);
+
+/** RFC 2131 §2: replies fit the client's 57 (else 576), capped at 65280 and the path MTU, less IP+UDP headers. */
+const IP_UDP_HEADER_BYTES = 28;
+const MAX_REPLY_DATAGRAM = 65280;
+export function replyLimitBytes(client: ClientFacts, pathMtu: number): number {
+  const asked = Math.min(client.maxMessageSize ?? 576, MAX_REPLY_DATAGRAM);
+  return Math.max(576, Math.min(asked, pathMtu)) - IP_UDP_HEADER_BYTES;
+}
+
+function traceOf(
+  req: DhcpRequest,
+  net: NetworkView,
+  answer: TraceAnswer,
+  reply: DhcpReply | null,
+  dropReason: DropReason | null,
+): BootTraceEvent {
+  const p = req.packet;
+  const bootfile = reply?.options.get(Opt.BootfileName)?.toString('utf8') ?? null;
+  return {
+    atMs: req.context.nowMs,
+    networkId: net.networkId,
+    mac: req.mac,
+    xid: p.xid,
+    messageType: TYPE_NAMES[req.type] ?? String(req.type),
+    arch: req.client.arch,
+    userClass: req.client.userClasses.join(',') || null,
+    vendorClass: req.client.vendorClass,
+    answer,
+    dropReason,
+    address: reply && reply.yiaddr !== ZERO_ADDRESS ? reply.yiaddr : null,
+    bootfile,
+    relay: p.giaddr === ZERO_ADDRESS ? null : p.giaddr,
+    relayAgentInfo: p.options.get(Opt.RelayAgentInfo)?.toString('hex') ?? null,
+  };
+}
+
+/** RFC 2131 §4.3.1 table 3: the header and option layout of the reply. */
+function replyPacket(req: DhcpRequest, reply: DhcpReply, type: MessageTypeCode, net: NetworkView): DhcpPacket {
+  const p = req.packet;
+  const isNak = type === MessageType.Nak;
+  const options = new Map<number, Buffer>([
+    [Opt.MessageType, Buffer.from([type])],
+    [Opt.ServerId, reply.options.get(Opt.ServerId) ?? Buffer.from(net.serverAddress.split('.').map(Number))],
+  ]);
+  for (const [code, value] of reply.options) if (!options.has(code)) options.set(code, value);
+  for (const [code, value] of echoedOptions(req)) options.set(code, value); // 61 then 82, last (RFC 3046 §2.2)
+  return {
+    op: BootOp.Reply,
+    htype: p.htype,
+    hlen: p.hlen,
+    hops: 0,
+    xid: p.xid,
+    secs: 0,
+    flags: p.flags,
+    ciaddr: isNak || req.type === MessageType.Discover ? ZERO_ADDRESS : p.ciaddr,
+    yiaddr: isNak ? ZERO_ADDRESS : reply.yiaddr,
+    siaddr: isNak ? ZERO_ADDRESS : reply.siaddr,
+    giaddr: p.giaddr,
+    chaddr: p.chaddr,
+    sname: isNak ? '' : reply.sname,
+    file: isNak ? '' : reply.file,
+    options,
+  };
+}
+
+/** Runs `steps` for one decoded packet on `net`. */
+export function runPipeline(
+  steps: readonly DhcpStep[],
+  packet: DhcpPacket,
+  net: NetworkView,
+  context: ListenerContext,
+): DhcpOutcome {
+  const parsed = parseRequest(packet, context);
+  if (typeof parsed === 'string') return { kind: 'drop', reason: parsed, trace: null };
+  const req = parsed;
+  let reply = EMPTY_REPLY;
+  for (const step of steps) {
+    const r = step(req, reply, net);
+    if (r.kind === 'drop')
+      return { kind: 'drop', reason: r.reason, trace: traceOf(req, net, 'dropped', reply, r.reason) };
+    reply = r.reply;
+    if (r.kind === 'respond') break;
+  }
+  if (reply.type === null) return { kind: 'silent', lease: reply.lease, trace: traceOf(req, net, 'none', reply, null) };
+  const out = replyPacket(req, reply, reply.type, net);
+  const encoded = encodePacket(out, replyLimitBytes(req.client, context.pathMtu));
+  if (!encoded.ok) {
+    return { kind: 'drop', reason: 'reply-too-large', trace: traceOf(req, net, 'dropped', reply, 'reply-too-large') };
+  }
+  const answer: TraceAnswer =
+    reply.type === MessageType.Offer ? 'offer' : reply.type === MessageType.Nak ? 'nak' : 'ack';
+  return {
+    kind: 'reply',
+    bytes: encoded.bytes,
+    packet: out,
+    destination: replyDestination(req, reply.type),
+    lease: reply.lease,
+    trace: traceOf(req, net, answer, reply, null),
+  };
+}

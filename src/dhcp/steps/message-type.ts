@@ -1,0 +1,48 @@
+/** The request's boundary check: a BOOTREQUEST from an Ethernet client carrying a client message type. */
+import { macFromBytes } from '../../domain/values.js';
+import { BootOp, HardwareType, MessageType, type MessageTypeCode } from '../codec/option-codes.js';
+import {
+  getClientArch,
+  getClientUuid,
+  getIpxeOptions,
+  getMaxMessageSize,
+  getMessageType,
+  getUserClasses,
+  getVendorClass,
+  presentValue,
+} from '../codec/options.js';
+import type { DhcpPacket } from '../codec/packet.js';
+import type { ClientFacts, DhcpRequest, DropReason, ListenerContext } from '../pipeline.js';
+
+/** RFC 2131 §3: the message types a client sends. */
+const CLIENT_TYPES: ReadonlySet<MessageTypeCode> = new Set([
+  MessageType.Discover,
+  MessageType.Request,
+  MessageType.Decline,
+  MessageType.Release,
+  MessageType.Inform,
+]);
+
+export function clientFacts(p: DhcpPacket): ClientFacts {
+  const userClasses = presentValue(getUserClasses(p)) ?? [];
+  const vendorClass = presentValue(getVendorClass(p)) ?? null;
+  return {
+    arch: presentValue(getClientArch(p))?.[0] ?? null,
+    userClasses,
+    vendorClass,
+    isIpxe: userClasses.includes('iPXE') || getIpxeOptions(p).kind !== 'absent',
+    isHttpClient: vendorClass?.startsWith('HTTPClient') ?? false,
+    uuid: presentValue(getClientUuid(p)) ?? null,
+    maxMessageSize: presentValue(getMaxMessageSize(p)) ?? null,
+  };
+}
+
+export function parseRequest(p: DhcpPacket, context: ListenerContext): DhcpRequest | DropReason {
+  if (p.op !== BootOp.Request) return 'not-request';
+  if (p.htype !== HardwareType.Ethernet || p.hlen !== 6) return 'not-ethernet';
+  const type = getMessageType(p);
+  if (type.kind === 'absent') return 'not-dhcp';
+  if (type.kind === 'malformed') return 'malformed-option';
+  if (!CLIENT_TYPES.has(type.value)) return 'not-request';
+  return { packet: p, mac: macFromBytes(p.chaddr), type: type.value, client: clientFacts(p), context };
+}

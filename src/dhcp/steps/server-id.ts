@@ -1,0 +1,16 @@
+/** RFC 2131 §4.3.2: a REQUEST (SELECTING), DECLINE or RELEASE naming another server is not ours to answer. */
+
+import { MessageType } from '../codec/option-codes.js';
+import { getServerId } from '../codec/options.js';
+import type { DhcpStep } from '../pipeline.js';
+
+export const checkServerId: DhcpStep = (req, reply, net) => {
+  const id = getServerId(req.packet);
+  if (id.kind === 'malformed') return { kind: 'drop', reason: 'malformed-option' };
+  const namesServer =
+    req.type === MessageType.Request || req.type === MessageType.Decline || req.type === MessageType.Release;
+  if (namesServer && id.kind === 'present' && id.value !== net.serverAddress) {
+    return { kind: 'drop', reason: 'other-server' };
+  }
+  return { kind: 'continue', reply };
+};
