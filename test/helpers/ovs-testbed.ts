@@ -53,6 +53,9 @@ export interface OvsTestbed {
   /** Starts ovsdb-server again on the same database file and socket. */
   startOvsdb(): Promise<void>;
   isOvsdbRunning(): boolean;
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) ovsdb-server: a switch that accepts connections but does not answer. */
+  pauseOvsdb(): Promise<void>;
+  resumeOvsdb(): Promise<void>;
   /** Ends the daemons by pidfile, removes the namespaces and the rundir. Idempotent. */
   destroy(): Promise<void>;
 }
@@ -80,6 +83,7 @@ async function isOurs(pid: number, marker: string): Promise<boolean> {
 async function stopByPidfile(pidfile: string, marker: string): Promise<void> {
   const pid = await readPid(pidfile);
   if (pid === null || !(await isOurs(pid, marker))) return;
+  process.kill(pid, 'SIGCONT'); // a paused daemon would not act on SIGTERM
   process.kill(pid, 'SIGTERM');
   try {
     await until(() => !isAlive(pid), { timeoutMs: 5000, what: `pid ${pid} to exit` });
@@ -153,6 +157,12 @@ export async function startOvs(opts: { tag: string; bridge?: string }): Promise<
     await until(() => existsSync(dbSocket), { timeoutMs: 10_000, what: 'the OVSDB socket' });
   };
 
+  const signalOvsdb = async (signal: NodeJS.Signals) => {
+    const pid = await readPid(ovsdbPidfile);
+    if (pid === null || !(await isOurs(pid, rundir))) throw new Error(`ovsdb-server of ${rundir} is not running`);
+    process.kill(pid, signal);
+  };
+
   const destroy = async () => {
     if (isDestroyed) return;
     isDestroyed = true;
@@ -220,6 +230,8 @@ export async function startOvs(opts: { tag: string; bridge?: string }): Promise<
       await rm(dbSocket, { force: true });
     },
     startOvsdb,
+    pauseOvsdb: () => signalOvsdb('SIGSTOP'),
+    resumeOvsdb: () => signalOvsdb('SIGCONT'),
     isOvsdbRunning() {
       return existsSync(dbSocket);
     },

@@ -5,7 +5,9 @@ import type { SwitchOp } from '../../src/domain/switch-plan.js';
 import { parseSwitchPortName, parseVlan } from '../../src/domain/values.js';
 import { silentLogger } from '../../src/logging.js';
 import type { SwitchDriver } from '../../src/switch/driver.js';
+import { createOvsdbClient, parseOvsdbRemote } from '../../src/switch/ovsdb/client.js';
 import { createOvsdbDriver } from '../../src/switch/ovsdb/driver.js';
+import { select } from '../../src/switch/ovsdb/protocol.js';
 import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.js';
 import { isRoot, until } from '../helpers/sh.js';
 
@@ -213,4 +215,48 @@ test('ovsdb-server down gives SwitchUnreachable; after restart the driver reconn
   );
   assert.equal(await tagOf(node.port), '200');
   await until(() => ovs.ping(node, '10.79.0.3'), { timeoutMs: 15_000, what: 'node on 200 after the restart' });
+});
+
+test('render shows the transaction apply would send, from the state last read', { skip }, async () => {
+  await driver.read([name(node.port)]);
+  const [text] = driver.render([access(node.port, 123)]);
+  const params: unknown = JSON.parse(text ?? 'null');
+  assert.ok(Array.isArray(params));
+  assert.equal(params[0], 'Open_vSwitch');
+  assert.deepEqual(params[params.length - 1], {
+    op: 'update',
+    table: 'Port',
+    where: [['_uuid', '==', ['uuid', (await ovs.vsctl('get', 'port', node.port, '_uuid')).trim()]]],
+    row: { tag: 123 },
+  });
+  assert.equal(await tagOf(node.port), '200', 'render changes nothing');
+});
+
+test('the client answers list_dbs and get_schema, and drops a server that stops answering', { skip }, async (t) => {
+  const client = createOvsdbClient({
+    name: 'probe',
+    remote: parseOvsdbRemote(ovs.remote),
+    logger: silentLogger(),
+    echoIntervalMs: 100,
+    requestTimeoutMs: 500,
+    backoff: { initialMs: 20, maxMs: 200 },
+  });
+  t.after(async () => {
+    await ovs.resumeOvsdb();
+    await client.close();
+  });
+  assert.ok((await client.listDbs()).includes('Open_vSwitch'));
+  const schema = (await client.getSchema('Open_vSwitch')) as { tables?: Record<string, unknown> };
+  assert.ok(schema.tables?.Port, 'the schema has a Port table');
+  assert.equal(client.isConnected(), true);
+
+  await ovs.pauseOvsdb();
+  // no request is in flight: only the idle probe (echo, RFC 7047 §4.1.11) can find the silent server
+  await until(() => !client.isConnected(), { timeoutMs: 5000, what: 'the echo probe to drop the connection' });
+  await assert.rejects(client.transact('Open_vSwitch', [select('Port', [])]), SwitchUnreachable);
+  await ovs.resumeOvsdb();
+  await until(() => client.listDbs().then((dbs) => dbs.includes('Open_vSwitch')), {
+    timeoutMs: 5000,
+    what: 'the client to answer again',
+  });
 });

@@ -548,34 +548,35 @@ export function createOvsdbDriver(options: OvsdbDriverOptions): SwitchDriver {
     return new SwitchRejected(switchName, command, JSON.stringify({ ...outcome.error, op: failedOp ?? null }));
   };
 
-  const readSnapshot = async (): Promise<BridgeSnapshot> => {
-    const ops = snapshotOps(bridge);
+  /** One transaction: the bridge snapshot, then `extra` operations whose results come back beside it. */
+  const readBridge = async (extra: readonly TransactOp[]) => {
+    const ops = [...snapshotOps(bridge), ...extra];
     const outcome = await client.transact(DATABASE, ops);
     if (!outcome.ok) throw rejected(`read bridge ${bridge}`, outcome, ops);
     const snapshot = decodeSnapshot(bridge, outcome.results);
     if (snapshot === null) throw new SwitchRejected(switchName, `read bridge ${bridge}`, `no bridge named ${bridge}`);
     lastSnapshot = snapshot;
-    return snapshot;
+    return { snapshot, extraResults: outcome.results.slice(ops.length - extra.length) };
   };
 
   return {
     async identities() {
-      const ops = [select('Interface', [['name', '==', bridge]], ['mac_in_use'])];
-      const snapshot = await readSnapshot();
-      const outcome = await client.transact(DATABASE, ops);
-      if (!outcome.ok) throw rejected(`read bridge ${bridge} MAC`, outcome, ops);
-      const mac = decodeOptionalString(selectedRows(outcome.results[0])[0]?.mac_in_use);
+      const { snapshot, extraResults } = await readBridge([
+        select('Interface', [['name', '==', bridge]], ['mac_in_use']),
+      ]);
+      // the bridge's internal port (named like the bridge) has the bridge's MAC
+      const mac = decodeOptionalString(selectedRows(extraResults[0])[0]?.mac_in_use);
       return [
         ...(snapshot.datapathId === null ? [] : datapathIdentities(snapshot.datapathId)),
         ...(mac === null ? [] : [{ kind: 'mac' as const, value: mac.toLowerCase() }]),
       ];
     },
     async read(names) {
-      return observePorts(await readSnapshot(), names);
+      return observePorts((await readBridge([])).snapshot, names);
     },
     async apply(ops) {
       if (ops.length === 0) return;
-      const transaction = planTransaction({ switchName, snapshot: await readSnapshot(), ops });
+      const transaction = planTransaction({ switchName, snapshot: (await readBridge([])).snapshot, ops });
       const outcome = await client.transact(DATABASE, transaction);
       if (!outcome.ok) throw rejected(summarizeOps(ops), outcome, transaction);
       log.info({ ops: ops.length }, 'switch batch applied');
