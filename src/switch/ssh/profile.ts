@@ -102,3 +102,22 @@ export function lagNumber(lag: SwitchPortName): number {
   if (!m?.[1]) throw new InvalidInput(`LAG name '${lag}' does not end in a channel number`);
   return Number(m[1]);
 }
+
+/** For an op a profile declares unsupported in `supports`: planning refuses it; rendering it is a bug. */
+export function unsupported(profileName: string, op: SwitchOp): never {
+  throw new InvalidInput(`the ${profileName} profile cannot render '${op.kind}'; it declares no support for it`);
+}
+
+/** Expands port lists as Linux-based NOSes print them: `swp1-3,swp7` → swp1 swp2 swp3 swp7. */
+export function expandPortList(text: string): string[] {
+  const out: string[] = [];
+  for (const part of text.split(',')) {
+    const m = /^(.*?)(\d+)-(\d+)$/.exec(part);
+    if (m?.[2] && m[3] && Number(m[3]) >= Number(m[2]) && Number(m[3]) - Number(m[2]) < 4096) {
+      for (let i = Number(m[2]); i <= Number(m[3]); i += 1) out.push(`${m[1]}${i}`);
+    } else if (part !== '') {
+      out.push(part);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,129 @@
+/**
+ * `sonic`: SONiC's `config` CLI (sonic-utilities), run as root after `sudo -i`. Syntax from
+ * reference/switch-cli.md §3.4 (networking-generic-switch's `netmiko_sonic` templates) and the SONiC
+ * Command Reference (sonic-utilities doc/Command-Reference.md: `config vlan member`, `config portchannel`,
+ * `config interface shutdown|startup`, `config save`). Each command applies at once; the VLANs must exist
+ * (`config vlan add`), as with networking-generic-switch.
+ *
+ * Limit: SONiC keeps untagged membership per VLAN, so `set-access` adds the new untagged membership but
+ * cannot drop an earlier one without knowing it; the reconciler's read-back reports a port left with two.
+ */
+import { assertNever, InvalidInput } from '../../../domain/errors.js';
+import type { LagSettings, ObservedPort, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.js';
+import type { SwitchPortName, Vlan } from '../../../domain/values.js';
+import { completePorts, type DeviceProfile, lineByLine, vlanOrNull } from '../profile.js';
+
+function renderLag(lag: SwitchPortName, members: readonly SwitchPortName[], s: LagSettings): string[] {
+  const opts = [
+    ...(s.minLinks === undefined ? [] : [`--min-links ${s.minLinks}`]),
+    ...(s.mode === 'lacp' && s.lacpRate !== undefined ? [`--fast-rate ${s.lacpRate === 'fast'}`] : []),
+    ...(s.mode === 'lacp' ? [] : ['--static true']),
+  ];
+  return [
+    ['config portchannel add', ...opts, lag].join(' '),
+    ...members.map((m) => `config portchannel member add ${lag} ${m}`),
+  ];
+}
+
+function render(op: SwitchOp): readonly string[] {
+  switch (op.kind) {
+    case 'set-access':
+      return [`config vlan member add -u ${op.vlan} ${op.port}`];
+    case 'add-tagged':
+      return op.vlans.map((v) => `config vlan member add ${v} ${op.port}`);
+    case 'remove-tagged':
+      return op.vlans.map((v) => `config vlan member del ${v} ${op.port}`);
+    case 'set-lag':
+      return renderLag(op.lag, op.members, op.settings);
+    case 'delete-lag':
+      return [`config portchannel del ${op.lag}`];
+    case 'set-enabled':
+      return [`config interface ${op.isEnabled ? 'startup' : 'shutdown'} ${op.port}`];
+    default:
+      return assertNever(op);
+  }
+}
+
+type Tables = Record<string, Record<string, Record<string, string>>>;
+
+/** Reads `show runningconfiguration all`: CONFIG_DB as JSON (PORT, PORTCHANNEL*, VLAN_MEMBER tables). */
+export function parseSonicPorts(outputs: readonly string[], ports: readonly SwitchPortName[]): ObservedPorts {
+  let db: Tables;
+  try {
+    db = JSON.parse(outputs.join('\n')) as Tables;
+  } catch {
+    throw new InvalidInput(`show runningconfiguration all did not print JSON: ${outputs.join('\n').slice(0, 200)}`);
+  }
+  const table = (name: string): Record<string, Record<string, string>> => db[name] ?? {};
+  const untagged = new Map<string, Vlan>();
+  const tagged = new Map<string, Vlan[]>();
+  for (const [key, row] of Object.entries(table('VLAN_MEMBER'))) {
+    const [vlanName, port] = key.split('|');
+    const vlan = vlanOrNull(vlanName?.replace(/^Vlan/, ''));
+    if (vlan === null || port === undefined) continue;
+    if (row.tagging_mode === 'untagged') untagged.set(port, vlan);
+    else tagged.set(port, [...(tagged.get(port) ?? []), vlan]);
+  }
+  const members = new Map<string, string[]>();
+  const memberOf = new Map<string, string>();
+  for (const key of Object.keys(table('PORTCHANNEL_MEMBER'))) {
+    const [lag, port] = key.split('|');
+    if (lag === undefined || port === undefined) continue;
+    members.set(lag, [...(members.get(lag) ?? []), port]);
+    memberOf.set(port, lag);
+  }
+  const found = new Map<SwitchPortName, ObservedPort>();
+  const add = (raw: string, row: Record<string, string>, lag: ObservedPort['lag']) => {
+    const name = raw as SwitchPortName;
+    found.set(name, {
+      name,
+      exists: true,
+      untagged: untagged.get(raw) ?? null,
+      tagged: (tagged.get(raw) ?? []).sort((a, b) => a - b),
+      isEnabled: row.admin_status === 'up',
+      lag,
+      memberOf: (memberOf.get(raw) as SwitchPortName | undefined) ?? null,
+    });
+  };
+  for (const [name, row] of Object.entries(table('PORT'))) add(name, row, null);
+  for (const [name, row] of Object.entries(table('PORTCHANNEL'))) {
+    const isStatic = row.static === 'true';
+    const minLinks = Number(row.min_links);
+    const settings: LagSettings = {
+      mode: isStatic ? 'static' : 'lacp',
+      ...(isStatic ? {} : { lacpRate: row.fast_rate === 'true' ? 'fast' : 'slow' }),
+      ...(Number.isInteger(minLinks) && minLinks > 0 ? { minLinks } : {}),
+    };
+    const list = (members.get(name) ?? []).map((m) => m as SwitchPortName).sort();
+    add(name, row, { members: list, settings });
+  }
+  return completePorts(found, ports);
+}
+
+export const sonic: DeviceProfile = {
+  name: 'sonic',
+  supports: { lag: true, trunk: true, save: true },
+  portName: /^(Ethernet\d+|PortChannel\d{1,4})$/,
+  prompt: /^[\w.-]+@[\w.:~/-]+[$#] ?$/,
+  errors: [
+    /VLAN[0-9]+ doesn't exist/i,
+    /Invalid Vlan Id , Valid Range : 1 to 4094/,
+    /Interface name is invalid!!/,
+    /No such command/,
+    /^Error: /,
+    /^Usage: /,
+    /command not found/,
+  ],
+  pager: null,
+  setup: ['unset HISTFILE'],
+  enable: ['sudo -i'],
+  enterConfig: [],
+  commit: [],
+  exitConfig: [],
+  abort: [],
+  save: ['config save -y'],
+  render,
+  batch: lineByLine,
+  readCommand: () => ['show runningconfiguration all'],
+  parsePorts: parseSonicPorts,
+};
