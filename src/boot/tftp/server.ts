@@ -111,6 +111,8 @@ interface Transfer {
   timerDelayMs: number;
 }
 
+const LISTEN_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
 function counters(registry: Registry) {
   // Several servers (one per boot network) may share a registry; they share the counters too.
   const existing = (name: string) => {
@@ -161,6 +163,9 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
       resolve();
     });
   });
+
+  // A rack booting at once sends hundreds of requests in a burst; the kernel caps this at net.core.rmem_max.
+  listen.setRecvBufferSize(LISTEN_RECEIVE_BUFFER_BYTES);
 
   function refuse(client: TftpClient, file: string, code: ErrorCode, message: string): void {
     metrics.transfers.inc({ outcome: 'refused' });
