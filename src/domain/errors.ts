@@ -3,7 +3,7 @@
  * the same condition, and the HTTP status comes from the base class (api/errors.ts is the only mapping).
  */
 export abstract class BmnetError extends Error {
-  abstract readonly status: 400 | 403 | 404 | 409 | 412 | 413 | 503;
+  abstract readonly status: 400 | 401 | 403 | 404 | 409 | 412 | 413 | 503;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
@@ -68,9 +68,15 @@ export class InvalidCIDR extends BadRequest {
     super(`Invalid CIDR ${cidr} for IP network.`);
   }
 }
+export class HTTPUnauthorized extends BmnetError {
+  readonly status = 401;
+  constructor() {
+    super('Authentication required: X-Auth-Token is missing or not known.');
+  }
+}
 export class PolicyNotAuthorized extends NotAuthorized {
   constructor(action: string) {
-    super(`(rule:${action}) is disallowed by policy.`);
+    super(`(rule:${action}) is disallowed by policy`);
   }
 }
 

@@ -1,0 +1,364 @@
+/** Reads the YAML config once into a frozen, typed Config; every error names the file, line and key path. */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { InvalidInput } from '../domain/errors.js';
+import { parseVlanRange } from '../domain/vlan-pool.js';
+import type {
+  AuthConfig,
+  BootConfig,
+  Config,
+  DatabaseConfig,
+  DhcpConfig,
+  ListenAddress,
+  NetworkConfig,
+  PhysnetConfig,
+  SwitchConfig,
+  SwitchConnection,
+  TokenEntry,
+  UnboundPolicy,
+} from './schema.js';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** A position in the YAML tree: knows its key path and source line for error messages. */
+class At {
+  constructor(
+    private readonly ctx: { file: string; lines: LineCounter },
+    readonly path: string,
+    readonly node: Node | null,
+  ) {}
+
+  fail(message: string): never {
+    const offset = this.node?.range?.[0];
+    const line = offset === undefined ? '' : `:${this.ctx.lines.linePos(offset).line}`;
+    throw new ConfigError(`${this.ctx.file}${line}: ${this.path || '(top)'}: ${message}`);
+  }
+
+  get isPresent(): boolean {
+    return this.node !== null && !(isScalar(this.node) && this.node.value === null);
+  }
+
+  /** Child of a mapping; unknown keys are refused by `keys()`. */
+  get(key: string): At {
+    if (this.node !== null && !isMap(this.node)) this.fail('must be a mapping');
+    const pair = this.node === null ? undefined : this.node.items.find((p) => isScalar(p.key) && p.key.value === key);
+    const child = (pair?.value ?? null) as Node | null;
+    return new At(this.ctx, this.path ? `${this.path}.${key}` : key, child);
+  }
+
+  keys(allowed: readonly string[]): this {
+    if (this.node === null) return this;
+    if (!isMap(this.node)) this.fail('must be a mapping');
+    for (const p of this.node.items) {
+      const k = isScalar(p.key) ? String(p.key.value) : '?';
+      if (!allowed.includes(k)) {
+        new At(this.ctx, this.path ? `${this.path}.${k}` : k, (p.key as Node) ?? null).fail(
+          `unknown key (known: ${allowed.join(', ')})`,
+        );
+      }
+    }
+    return this;
+  }
+
+  entries(): [string, At][] {
+    if (this.node === null) return [];
+    if (!isMap(this.node)) this.fail('must be a mapping');
+    return this.node.items.map((p) => {
+      const k = isScalar(p.key) ? String(p.key.value) : '?';
+      return [k, new At(this.ctx, this.path ? `${this.path}.${k}` : k, (p.value as Node) ?? null)];
+    });
+  }
+
+  items(): At[] {
+    if (this.node === null) return [];
+    if (!isSeq(this.node)) this.fail('must be a list');
+    return this.node.items.map((n, i) => new At(this.ctx, `${this.path}[${i}]`, (n as Node) ?? null));
+  }
+
+  private scalar(): unknown {
+    if (this.node === null) return undefined;
+    if (!isScalar(this.node)) this.fail('must be a single value');
+    return this.node.value;
+  }
+
+  string(fallback?: string): string {
+    const v = this.scalar();
+    if (v === undefined || v === null) {
+      if (fallback !== undefined) return fallback;
+      this.fail('is required');
+    }
+    if (typeof v !== 'string' && typeof v !== 'number') this.fail('must be a string');
+    return String(v);
+  }
+
+  optionalString(): string | null {
+    return this.isPresent ? this.string() : null;
+  }
+
+  int(fallback: number | undefined, min: number, max: number): number {
+    const v = this.scalar();
+    if (v === undefined || v === null) {
+      if (fallback !== undefined) return fallback;
+      this.fail('is required');
+    }
+    const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max)
+      this.fail(`must be an integer from ${min} to ${max}`);
+    return n;
+  }
+
+  bool(fallback: boolean): boolean {
+    const v = this.scalar();
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== 'boolean') this.fail('must be true or false');
+    return v;
+  }
+
+  oneOf<T extends string>(choices: readonly T[], fallback?: T): T {
+    const v = this.string(fallback);
+    if (!(choices as readonly string[]).includes(v)) this.fail(`must be one of ${choices.join(', ')} (got '${v}')`);
+    return v as T;
+  }
+
+  strings(): string[] {
+    return this.items().map((i) => i.string());
+  }
+
+  listen(fallback: string): ListenAddress {
+    const s = this.string(fallback);
+    const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+)):(\d{1,5})$/.exec(s);
+    const port = Number(m?.[3]);
+    if (!m || port > 65535) this.fail(`'${s}' is not HOST:PORT`);
+    return { host: m[1] ?? m[2] ?? '', port };
+  }
+}
+
+const MAC_BASE_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+
+export function loadConfigFile(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read: ${(err as Error).message}`);
+  }
+  return parseConfig(text, file);
+}
+
+/** Parses config text; relative paths (sqlite file, key files, roots) resolve against the file's folder. */
+export function parseConfig(text: string, file = '(inline)'): Config {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const first = doc.errors[0];
+  if (first) {
+    const pos = first.linePos?.[0];
+    throw new ConfigError(`${file}${pos ? `:${pos.line}` : ''}: YAML: ${first.message.split('\n')[0]}`);
+  }
+  const base = file === '(inline)' ? process.cwd() : dirname(resolve(file));
+  const root = new At({ file, lines }, '', (doc.contents as Node | null) ?? null);
+  root.keys(['listen', 'database', 'auth', 'api', 'network', 'switches', 'dhcp', 'boot', 'log']);
+
+  const network = readNetwork(root.get('network'));
+  const config: Config = {
+    file: file === '(inline)' ? null : resolve(file),
+    listen: root.get('listen').listen('127.0.0.1:9696'),
+    database: readDatabase(root.get('database'), base),
+    auth: readAuth(root.get('auth')),
+    api: readApi(root.get('api')),
+    network,
+    switches: readSwitches(root.get('switches'), network, base),
+    dhcp: readDhcp(root.get('dhcp')),
+    boot: readBoot(root.get('boot'), base),
+    log: {
+      level: root
+        .get('log')
+        .keys(['level'])
+        .get('level')
+        .oneOf(['trace', 'debug', 'info', 'warn', 'error', 'silent'], 'info'),
+    },
+  };
+  return deepFreeze(config);
+}
+
+function readDatabase(at: At, base: string): DatabaseConfig {
+  const s = at.string('sqlite:./bmnet.db');
+  if (s.startsWith('sqlite:')) {
+    const path = s.slice('sqlite:'.length);
+    if (!path) at.fail('sqlite: needs a file path (sqlite:./bmnet.db) or sqlite::memory:');
+    return { kind: 'sqlite', path: path === ':memory:' ? path : resolve(base, path) };
+  }
+  if (/^postgres(ql)?:\/\//.test(s)) return { kind: 'postgres', url: s };
+  return at.fail(`'${s}' is not sqlite:FILE or postgres://…`);
+}
+
+function readAuth(at: At): AuthConfig {
+  at.keys(['mode', 'tokens']);
+  const mode = at.get('mode').oneOf(['noauth', 'token'], 'noauth');
+  if (mode === 'noauth') return { mode };
+  const tokens: TokenEntry[] = at
+    .get('tokens')
+    .items()
+    .map((t) => {
+      t.keys(['token', 'project', 'roles']);
+      return { token: t.get('token').string(), project: t.get('project').string(), roles: t.get('roles').strings() };
+    });
+  if (tokens.length === 0) at.get('tokens').fail('mode token needs at least one token');
+  return { mode, tokens };
+}
+
+function readApi(at: At) {
+  at.keys(['max_body_bytes', 'max_page_size']);
+  return {
+    maxBodyBytes: at.get('max_body_bytes').int(1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxPageSize: at.get('max_page_size').int(10_000, 1, 1_000_000),
+  };
+}
+
+function readNetwork(at: At): NetworkConfig {
+  at.keys(['base_mac', 'default_physnet', 'default_mtu', 'physnets']);
+  const baseMac = at.get('base_mac').string('fa:16:3e:00:00:00').toLowerCase();
+  if (!MAC_BASE_RE.test(baseMac)) at.get('base_mac').fail(`'${baseMac}' is not a MAC address`);
+  const physnets = new Map<string, PhysnetConfig>();
+  for (const [name, p] of at.get('physnets').entries()) {
+    p.keys(['vlan_ranges', 'bridge']);
+    const vlanRanges = p
+      .get('vlan_ranges')
+      .items()
+      .map((r) => {
+        try {
+          return parseVlanRange(r.string());
+        } catch (err) {
+          return r.fail(err instanceof InvalidInput ? err.detail : String(err));
+        }
+      });
+    const b = p.get('bridge').keys(['name', 'ovsdb']);
+    const bridge = b.isPresent ? { name: b.get('name').string(), ovsdb: b.get('ovsdb').string() } : null;
+    physnets.set(name, { name, vlanRanges, bridge });
+  }
+  if (physnets.size === 0)
+    physnets.set('physnet1', { name: 'physnet1', vlanRanges: [parseVlanRange('1000:1999')], bridge: null });
+  const defaultPhysnet = at.get('default_physnet').string([...physnets.keys()][0] ?? 'physnet1');
+  if (!physnets.has(defaultPhysnet))
+    at.get('default_physnet').fail(`'${defaultPhysnet}' is not one of network.physnets`);
+  return { baseMac, defaultPhysnet, defaultMtu: at.get('default_mtu').int(1500, 68, 9216), physnets };
+}
+
+function readSwitches(at: At, network: NetworkConfig, base: string): SwitchConfig[] {
+  const names = new Set<string>();
+  return at.items().map((s) => {
+    s.keys([
+      'name',
+      'identities',
+      'physnets',
+      'driver',
+      'ovsdb',
+      'ssh',
+      'protected_ports',
+      'unbound',
+      'max_sessions',
+      'batch_window_ms',
+    ]);
+    const name = s.get('name').string();
+    if (names.has(name)) s.get('name').fail(`switch '${name}' is listed twice`);
+    names.add(name);
+    const physnets = s.get('physnets').strings();
+    for (const [i, p] of physnets.entries()) {
+      if (!network.physnets.has(p)) s.get('physnets').items()[i]?.fail(`'${p}' is not one of network.physnets`);
+    }
+    const driver = s.get('driver').oneOf(['ovsdb', 'ssh']);
+    let connection: SwitchConnection;
+    if (driver === 'ovsdb') {
+      const o = s.get('ovsdb').keys(['remote', 'bridge']);
+      if (!o.isPresent) s.get('ovsdb').fail('driver ovsdb needs ovsdb: {remote, bridge}');
+      const remote = o.get('remote').string();
+      if (!/^(unix:.+|tcp:[^:]+:\d+)$/.test(remote))
+        o.get('remote').fail(`'${remote}' is not unix:PATH or tcp:HOST:PORT`);
+      connection = { driver, remote, bridge: o.get('bridge').string() };
+    } else {
+      const h = s.get('ssh').keys(['host', 'port', 'username', 'key_file', 'password', 'profile', 'options']);
+      if (!h.isPresent) s.get('ssh').fail('driver ssh needs ssh: {host, username, profile, key_file or password}');
+      const keyFile = h.get('key_file').optionalString();
+      const password = h.get('password').optionalString();
+      if (keyFile === null && password === null) h.fail('needs key_file or password');
+      const profileOptions: Record<string, string> = {};
+      for (const [k, v] of h.get('options').entries()) profileOptions[k] = v.string();
+      connection = {
+        driver,
+        host: h.get('host').string(),
+        port: h.get('port').int(22, 1, 65535),
+        username: h.get('username').string(),
+        keyFile: keyFile === null ? null : resolve(base, keyFile),
+        password,
+        profile: h.get('profile').string(),
+        profileOptions,
+      };
+    }
+    const u = s.get('unbound').keys(['vlan', 'shutdown']);
+    let unbound: UnboundPolicy;
+    if (u.get('shutdown').bool(false)) unbound = { kind: 'shutdown' };
+    else if (u.get('vlan').isPresent) {
+      const vlan = u.get('vlan').int(undefined, 1, 4094);
+      if (vlan === 1)
+        u.get('vlan').fail('VLAN 1 is the switch default VLAN: pick a quarantine VLAN, or shutdown: true');
+      unbound = { kind: 'vlan', vlan };
+    } else {
+      return u.fail('needs {vlan: N} (a quarantine VLAN other than 1) or {shutdown: true}');
+    }
+    return {
+      name,
+      identities: s
+        .get('identities')
+        .strings()
+        .map((i) => i.toLowerCase()),
+      physnets,
+      connection,
+      protectedPorts: s.get('protected_ports').strings(),
+      unbound,
+      maxSessions: s.get('max_sessions').int(2, 1, 64),
+      batchWindowMs: s.get('batch_window_ms').int(20, 0, 10_000),
+    };
+  });
+}
+
+function readDhcp(at: At): DhcpConfig {
+  at.keys(['mode', 'relay_listen', 'lease_seconds']);
+  return {
+    mode: at.get('mode').oneOf(['attach', 'relay', 'off'], 'off'),
+    relayListen: at.get('relay_listen').listen('0.0.0.0:67'),
+    leaseSeconds: at.get('lease_seconds').int(86_400, 60, 10 * 365 * 86_400),
+  };
+}
+
+function readBoot(at: At, base: string): BootConfig {
+  at.keys(['attach', 'tftp', 'http']);
+  const a = at.get('attach');
+  const attach = a.node !== null && isSeq(a.node) ? a.strings() : (a.oneOf(['all'], 'all') as 'all');
+  const tftp = at.get('tftp').keys(['listen', 'root']);
+  const http = at.get('http').keys(['listen', 'root']);
+  return {
+    attach,
+    tftp: {
+      listen: tftp.get('listen').listen('0.0.0.0:69'),
+      root: resolve(base, tftp.get('root').string('/var/lib/bmnet/tftp')),
+    },
+    http: {
+      listen: http.get('listen').listen('0.0.0.0:8080'),
+      root: resolve(base, http.get('root').string('/var/lib/bmnet/http')),
+    },
+  };
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    const values = v instanceof Map ? [...v.values()] : Object.values(v);
+    for (const x of values) deepFreeze(x);
+  }
+  return v;
+}

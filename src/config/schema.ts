@@ -1,0 +1,95 @@
+/** The typed, frozen configuration (DESIGN §9). `load.ts` is the only producer. */
+import type { VlanRange } from '../domain/vlan-pool.js';
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type DatabaseConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string };
+
+export interface TokenEntry {
+  readonly token: string;
+  readonly project: string;
+  readonly roles: readonly string[];
+}
+
+export type AuthConfig =
+  | { readonly mode: 'noauth' }
+  | { readonly mode: 'token'; readonly tokens: readonly TokenEntry[] };
+
+export interface OvsdbBridge {
+  readonly name: string;
+  readonly ovsdb: string;
+}
+
+export interface PhysnetConfig {
+  readonly name: string;
+  readonly vlanRanges: readonly VlanRange[];
+  readonly bridge: OvsdbBridge | null;
+}
+
+export interface NetworkConfig {
+  readonly baseMac: string;
+  readonly defaultPhysnet: string;
+  readonly defaultMtu: number;
+  readonly physnets: ReadonlyMap<string, PhysnetConfig>;
+}
+
+export type UnboundPolicy = { readonly kind: 'vlan'; readonly vlan: number } | { readonly kind: 'shutdown' };
+
+export type SwitchConnection =
+  | { readonly driver: 'ovsdb'; readonly remote: string; readonly bridge: string }
+  | {
+      readonly driver: 'ssh';
+      readonly host: string;
+      readonly port: number;
+      readonly username: string;
+      readonly keyFile: string | null;
+      readonly password: string | null;
+      readonly profile: string;
+      readonly profileOptions: Readonly<Record<string, string>>;
+    };
+
+export interface SwitchConfig {
+  readonly name: string;
+  readonly identities: readonly string[];
+  readonly physnets: readonly string[];
+  readonly connection: SwitchConnection;
+  readonly protectedPorts: readonly string[];
+  readonly unbound: UnboundPolicy;
+  readonly maxSessions: number;
+  readonly batchWindowMs: number;
+}
+
+export interface DhcpConfig {
+  readonly mode: 'attach' | 'relay' | 'off';
+  readonly relayListen: ListenAddress;
+  readonly leaseSeconds: number;
+}
+
+export interface BootConfig {
+  readonly attach: 'all' | readonly string[];
+  readonly tftp: { readonly listen: ListenAddress; readonly root: string };
+  readonly http: { readonly listen: ListenAddress; readonly root: string };
+}
+
+export interface ApiConfig {
+  readonly maxBodyBytes: number;
+  readonly maxPageSize: number;
+}
+
+export interface Config {
+  readonly file: string | null;
+  readonly listen: ListenAddress;
+  readonly database: DatabaseConfig;
+  readonly auth: AuthConfig;
+  readonly api: ApiConfig;
+  readonly network: NetworkConfig;
+  readonly switches: readonly SwitchConfig[];
+  readonly dhcp: DhcpConfig;
+  readonly boot: BootConfig;
+  readonly log: { readonly level: string };
+}

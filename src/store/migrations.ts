@@ -1,0 +1,167 @@
+/** Versioned schema migrations, portable to SQLite and PostgreSQL (the id column type is the only difference). */
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+function migrations(dialect: Dialect): Record<string, Migration> {
+  return {
+    '0001-neutron-core': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('networks')
+          .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+          .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+          .addColumn('name', 'varchar(255)', (c) => c.notNull())
+          .addColumn('description', 'varchar(255)', (c) => c.notNull())
+          .addColumn('admin_state_up', 'integer', (c) => c.notNull())
+          .addColumn('shared', 'integer', (c) => c.notNull())
+          .addColumn('external', 'integer', (c) => c.notNull())
+          .addColumn('mtu', 'integer', (c) => c.notNull())
+          .addColumn('status', 'varchar(16)', (c) => c.notNull())
+          .addColumn('port_security_enabled', 'integer', (c) => c.notNull())
+          .addColumn('network_type', 'varchar(16)', (c) => c.notNull())
+          .addColumn('physical_network', 'varchar(64)', (c) => c.notNull())
+          .addColumn('segmentation_id', 'integer')
+          .addColumn('tags', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+          .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+          .addColumn('revision_number', 'integer', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('networks_name').on('networks').column('name').execute();
+        await db.schema.createIndex('networks_project').on('networks').column('project_id').execute();
+
+        await db.schema
+          .createTable('segments')
+          .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+          .addColumn('network_id', 'varchar(36)', (c) => c.notNull().references('networks.id').onDelete('cascade'))
+          .addColumn('name', 'varchar(255)', (c) => c.notNull())
+          .addColumn('description', 'varchar(255)', (c) => c.notNull())
+          .addColumn('network_type', 'varchar(16)', (c) => c.notNull())
+          .addColumn('physical_network', 'varchar(64)', (c) => c.notNull())
+          .addColumn('segmentation_id', 'integer')
+          .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+          .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+          .addColumn('revision_number', 'integer', (c) => c.notNull())
+          .execute();
+        // invariant: a VLAN id is unique per physnet (NULL segmentation ids, i.e. flat, do not collide)
+        await db.schema
+          .createIndex('segments_physnet_vlan')
+          .on('segments')
+          .columns(['physical_network', 'segmentation_id'])
+          .unique()
+          .execute();
+        await db.schema.createIndex('segments_network').on('segments').column('network_id').execute();
+
+        await db.schema
+          .createTable('subnets')
+          .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+          .addColumn('network_id', 'varchar(36)', (c) => c.notNull().references('networks.id'))
+          .addColumn('segment_id', 'varchar(36)')
+          .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+          .addColumn('name', 'varchar(255)', (c) => c.notNull())
+          .addColumn('description', 'varchar(255)', (c) => c.notNull())
+          .addColumn('ip_version', 'integer', (c) => c.notNull())
+          .addColumn('cidr', 'varchar(64)', (c) => c.notNull())
+          .addColumn('gateway_ip', 'varchar(64)')
+          .addColumn('allocation_pools', 'text', (c) => c.notNull())
+          .addColumn('dns_nameservers', 'text', (c) => c.notNull())
+          .addColumn('host_routes', 'text', (c) => c.notNull())
+          .addColumn('enable_dhcp', 'integer', (c) => c.notNull())
+          .addColumn('ipv6_address_mode', 'varchar(32)')
+          .addColumn('ipv6_ra_mode', 'varchar(32)')
+          .addColumn('tags', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+          .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+          .addColumn('revision_number', 'integer', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('subnets_network').on('subnets').column('network_id').execute();
+
+        await db.schema
+          .createTable('ports')
+          .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+          .addColumn('network_id', 'varchar(36)', (c) => c.notNull().references('networks.id'))
+          .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+          .addColumn('name', 'varchar(255)', (c) => c.notNull())
+          .addColumn('description', 'varchar(255)', (c) => c.notNull())
+          .addColumn('mac_address', 'varchar(32)', (c) => c.notNull())
+          .addColumn('admin_state_up', 'integer', (c) => c.notNull())
+          .addColumn('status', 'varchar(16)', (c) => c.notNull())
+          .addColumn('device_id', 'varchar(255)', (c) => c.notNull())
+          .addColumn('device_owner', 'varchar(255)', (c) => c.notNull())
+          .addColumn('fixed_ips', 'text', (c) => c.notNull())
+          .addColumn('security_groups', 'text', (c) => c.notNull())
+          .addColumn('host_id', 'varchar(255)', (c) => c.notNull())
+          .addColumn('vnic_type', 'varchar(64)', (c) => c.notNull())
+          .addColumn('profile', 'text', (c) => c.notNull())
+          .addColumn('vif_type', 'varchar(64)', (c) => c.notNull())
+          .addColumn('vif_details', 'text', (c) => c.notNull())
+          .addColumn('extra_dhcp_opts', 'text', (c) => c.notNull())
+          .addColumn('tags', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+          .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+          .addColumn('revision_number', 'integer', (c) => c.notNull())
+          .execute();
+        // invariant: a MAC is unique per network (Neutron's MacAddressInUse)
+        await db.schema
+          .createIndex('ports_network_mac')
+          .on('ports')
+          .columns(['network_id', 'mac_address'])
+          .unique()
+          .execute();
+        await db.schema.createIndex('ports_mac').on('ports').column('mac_address').execute();
+        await db.schema.createIndex('ports_device').on('ports').column('device_id').execute();
+        await db.schema.createIndex('ports_host').on('ports').column('host_id').execute();
+        await db.schema.createIndex('ports_project').on('ports').column('project_id').execute();
+
+        await db.schema
+          .createTable('ip_allocations')
+          .addColumn('subnet_id', 'varchar(36)', (c) => c.notNull().references('subnets.id'))
+          .addColumn('ip_address', 'varchar(64)', (c) => c.notNull())
+          .addColumn('ip_sort', 'varchar(32)', (c) => c.notNull())
+          .addColumn('port_id', 'varchar(36)', (c) => c.notNull().references('ports.id').onDelete('cascade'))
+          .addColumn('network_id', 'varchar(36)', (c) => c.notNull())
+          .addPrimaryKeyConstraint('ip_allocations_pk', ['subnet_id', 'ip_address'])
+          .execute();
+        await db.schema
+          .createIndex('ip_allocations_sort')
+          .on('ip_allocations')
+          .columns(['subnet_id', 'ip_sort'])
+          .execute();
+        await db.schema.createIndex('ip_allocations_port').on('ip_allocations').column('port_id').execute();
+        await db.schema.createIndex('ip_allocations_ip').on('ip_allocations').column('ip_address').execute();
+
+        await db.schema
+          .createTable('outbox')
+          .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
+            dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn('kind', 'varchar(64)', (c) => c.notNull())
+          .addColumn('resource_id', 'varchar(64)', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+          .execute();
+      },
+    },
+  };
+}
+
+class StaticProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations() {
+    return migrations(this.dialect);
+  }
+}
+
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticProvider(dialect), migrationTableName: 'bmnet_migrations' });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(
+      `database migration ${failed?.migrationName ?? ''} failed: ${(error as Error)?.message ?? 'unknown'}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}

@@ -1,0 +1,110 @@
+/** Table types for Kysely (snake_case columns; JSON kept as text so SQLite and PostgreSQL share one schema). */
+import type { Generated } from 'kysely';
+
+export interface NetworksTable {
+  id: string;
+  project_id: string;
+  name: string;
+  description: string;
+  admin_state_up: number;
+  shared: number;
+  external: number;
+  mtu: number;
+  status: string;
+  port_security_enabled: number;
+  /** Denormalised from the network's single segment, for filtering and display. */
+  network_type: string;
+  physical_network: string;
+  segmentation_id: number | null;
+  tags: string;
+  created_at: string;
+  updated_at: string;
+  revision_number: number;
+}
+
+export interface SegmentsTable {
+  id: string;
+  network_id: string;
+  name: string;
+  description: string;
+  network_type: string;
+  physical_network: string;
+  segmentation_id: number | null;
+  created_at: string;
+  updated_at: string;
+  revision_number: number;
+}
+
+export interface SubnetsTable {
+  id: string;
+  network_id: string;
+  segment_id: string | null;
+  project_id: string;
+  name: string;
+  description: string;
+  ip_version: number;
+  cidr: string;
+  gateway_ip: string | null;
+  allocation_pools: string;
+  dns_nameservers: string;
+  host_routes: string;
+  enable_dhcp: number;
+  ipv6_address_mode: string | null;
+  ipv6_ra_mode: string | null;
+  tags: string;
+  created_at: string;
+  updated_at: string;
+  revision_number: number;
+}
+
+export interface PortsTable {
+  id: string;
+  network_id: string;
+  project_id: string;
+  name: string;
+  description: string;
+  mac_address: string;
+  admin_state_up: number;
+  status: string;
+  device_id: string;
+  device_owner: string;
+  /** Denormalised copy of the port's rows in ip_allocations (the table holds the uniqueness). */
+  fixed_ips: string;
+  security_groups: string;
+  host_id: string;
+  vnic_type: string;
+  profile: string;
+  vif_type: string;
+  vif_details: string;
+  extra_dhcp_opts: string;
+  tags: string;
+  created_at: string;
+  updated_at: string;
+  revision_number: number;
+}
+
+export interface IpAllocationsTable {
+  subnet_id: string;
+  ip_address: string;
+  /** Fixed-width hex of the address: text order is numeric order. */
+  ip_sort: string;
+  port_id: string;
+  network_id: string;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  kind: string;
+  resource_id: string;
+  payload: string;
+  created_at: string;
+}
+
+export interface Database {
+  networks: NetworksTable;
+  segments: SegmentsTable;
+  subnets: SubnetsTable;
+  ports: PortsTable;
+  ip_allocations: IpAllocationsTable;
+  outbox: OutboxTable;
+}
