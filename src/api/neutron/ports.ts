@@ -1,0 +1,430 @@
+/** Ports: MAC, fixed IPs (IPAM), binding attributes, extra DHCP options. The API records desired state only. */
+import { validateExtraDhcpOpt } from '../../dhcp/extra-dhcp-opts.js';
+import {
+  HTTPBadRequest,
+  InvalidInput,
+  InvalidIpForNetwork,
+  InvalidIpForSubnet,
+  IpAddressAlreadyAllocated,
+  IpAddressGenerationFailure,
+  MacAddressInUse,
+  PortBound,
+  PortNotFound,
+} from '../../domain/errors.js';
+import { cidrContains, cidrLast, formatIp, ipSortKey, parseCidr, parseIp } from '../../domain/ip.js';
+import { lowestFree, poolRanges } from '../../domain/ipam.js';
+import { generateMac } from '../../domain/mac.js';
+import type { Caller, ExtraDhcpOpt, FixedIp, Network, Port, Subnet, VnicType } from '../../domain/model.js';
+import { assertCanUseNetwork, assertMaySet, canSeeOwned, owningProject, seesAll } from '../../domain/policy.js';
+import { isMac, parseMac } from '../../domain/values.js';
+import type { Tx } from '../../store/store.js';
+import type { ApiContext } from '../context.js';
+import type { Filterable, ListQuery } from '../query.js';
+import {
+  checkBaremetalProfile,
+  checkKnown,
+  type ExtraDhcpOptChange,
+  type FixedIpRequest,
+  type JsonObject,
+  mergeExtraDhcpOpts,
+  portToWire,
+  readOnlyCheck,
+  toBool,
+  toDict,
+  toExtraDhcpOpts,
+  toFixedIps,
+  toStr,
+  toStringList,
+  toStrOrEmpty,
+  toVnicType,
+} from '../wire.js';
+import { visibleNetwork } from './networks.js';
+import { checkRevision } from './revision.js';
+
+const COMMON = [
+  'name',
+  'description',
+  'admin_state_up',
+  'mac_address',
+  'fixed_ips',
+  'device_id',
+  'device_owner',
+  'security_groups',
+  'binding:vnic_type',
+  'binding:host_id',
+  'binding:profile',
+  'extra_dhcp_opts',
+  'port_security_enabled',
+  'allowed_address_pairs',
+  'qos_policy_id',
+  'dns_name',
+  'propagate_uplink_status',
+];
+const CREATE = new Set([...COMMON, 'network_id', 'tenant_id', 'project_id']);
+const UPDATE = new Set(COMMON);
+
+export const PORT_FILTERS: Readonly<Record<string, Filterable>> = {
+  id: { kind: 'string', column: 'id' },
+  name: { kind: 'string', column: 'name' },
+  description: { kind: 'string', column: 'description' },
+  network_id: { kind: 'string', column: 'network_id' },
+  mac_address: { kind: 'string', column: 'mac_address' },
+  device_id: { kind: 'string', column: 'device_id' },
+  device_owner: { kind: 'string', column: 'device_owner' },
+  status: { kind: 'string', column: 'status' },
+  admin_state_up: { kind: 'bool', column: 'admin_state_up' },
+  project_id: { kind: 'string', column: 'project_id' },
+  tenant_id: { kind: 'string', column: 'project_id' },
+  'binding:host_id': { kind: 'string', column: 'host_id' },
+  'binding:vnic_type': { kind: 'string', column: 'vnic_type' },
+  'binding:vif_type': { kind: 'string', column: 'vif_type' },
+  revision_number: { kind: 'int', column: 'revision_number' },
+  created_at: { kind: 'string', column: 'created_at' },
+  updated_at: { kind: 'string', column: 'updated_at' },
+  security_groups: { kind: 'string' },
+  port_security_enabled: { kind: 'bool' },
+  qos_policy_id: { kind: 'string' },
+  tags: { kind: 'string' },
+};
+export const PORT_SPECIAL_FILTERS = ['fixed_ips'];
+
+/** Whether a MAC change must be refused: Neutron's PortBound rule (vif_type other than unbound/binding_failed). */
+function isBound(p: Port): boolean {
+  return p.vifType !== 'unbound' && p.vifType !== 'binding_failed';
+}
+
+async function freshMac(ctx: ApiContext, tx: Tx, networkId: string, taken: Set<string>): Promise<string> {
+  for (let i = 0; i < 16; i++) {
+    const mac = generateMac(ctx.network.baseMac, ctx.randomBytes);
+    if (!taken.has(mac) && !(await tx.portOnNetworkWithMac(networkId, mac))) return mac;
+  }
+  throw new MacAddressInUse(networkId, 'generated');
+}
+
+/** Chooses a free address in a subnet's pools: above the highest allocated first, else the lowest gap. */
+async function allocateIn(tx: Tx, subnet: Subnet, taken: Set<string>): Promise<string | null> {
+  const version = subnet.ipVersion;
+  for (const range of poolRanges(subnet.allocationPools)) {
+    const from = ipSortKey(version, range.first);
+    const to = ipSortKey(version, range.last);
+    const highest = await tx.highestAllocated(subnet.id, from, to);
+    let candidate = highest === null ? range.first : BigInt(`0x${highest}`) + 1n;
+    while (candidate <= range.last && taken.has(`${subnet.id}/${formatIp(version, candidate)}`)) candidate++;
+    if (candidate <= range.last) return formatIp(version, candidate);
+    const allocated = (await tx.allocatedBetween(subnet.id, from, to)).map((h) => BigInt(`0x${h}`));
+    for (const t of taken) {
+      const [sid, ip] = t.split('/');
+      if (sid === subnet.id && ip) allocated.push(parseIp(ip).value);
+    }
+    allocated.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const free = lowestFree([range], allocated);
+    if (free !== null) return formatIp(version, free);
+  }
+  return null;
+}
+
+/**
+ * Resolves requested fixed IPs (or the default: one address from the first subnet of each IP version
+ * with room). `keep` are addresses the port already holds; they are not re-checked.
+ */
+async function resolveFixedIps(
+  tx: Tx,
+  network: Network,
+  subnets: readonly Subnet[],
+  request: readonly FixedIpRequest[] | undefined,
+  keep: readonly FixedIp[],
+  taken: Set<string>,
+): Promise<FixedIp[]> {
+  const out: FixedIp[] = [];
+  const claim = (f: FixedIp) => {
+    taken.add(`${f.subnetId}/${f.ipAddress}`);
+    out.push(f);
+  };
+  if (request === undefined) {
+    for (const version of [4, 6] as const) {
+      const candidates = subnets.filter((s) => s.ipVersion === version);
+      if (candidates.length === 0) continue;
+      let done = false;
+      for (const s of candidates) {
+        const ip = await allocateIn(tx, s, taken);
+        if (ip !== null) {
+          claim({ subnetId: s.id, ipAddress: ip });
+          done = true;
+          break;
+        }
+      }
+      if (!done) throw new IpAddressGenerationFailure(network.id);
+    }
+    return out;
+  }
+  for (const r of request) {
+    let subnet: Subnet | undefined;
+    if (r.subnetId !== undefined) {
+      subnet = subnets.find((s) => s.id === r.subnetId);
+      if (!subnet) {
+        throw new InvalidInput(
+          `Failed to create port on network ${network.id}, because fixed_ips included invalid subnet ${r.subnetId}`,
+        );
+      }
+    }
+    if (r.ipAddress === undefined) {
+      if (!subnet) continue;
+      const ip = await allocateIn(tx, subnet, taken);
+      if (ip === null) throw new IpAddressGenerationFailure(network.id);
+      claim({ subnetId: subnet.id, ipAddress: ip });
+      continue;
+    }
+    let parsed: { version: 4 | 6; value: bigint };
+    try {
+      parsed = parseIp(r.ipAddress);
+    } catch {
+      throw new InvalidInput(`${r.ipAddress} is not a valid IP address`);
+    }
+    const within = (s: Subnet) => {
+      const c = parseCidr(s.cidr);
+      if (!cidrContains(c, parsed.version, parsed.value)) return false;
+      return c.version === 6 || c.prefix >= 31 || (parsed.value !== c.network && parsed.value !== cidrLast(c));
+    };
+    if (subnet) {
+      if (!within(subnet)) throw new InvalidIpForSubnet(r.ipAddress);
+    } else {
+      subnet = subnets.find(within);
+      if (!subnet) throw new InvalidIpForNetwork(r.ipAddress);
+    }
+    const ip = formatIp(parsed.version, parsed.value);
+    if (keep.some((k) => k.subnetId === subnet.id && k.ipAddress === ip)) {
+      claim({ subnetId: subnet.id, ipAddress: ip });
+      continue;
+    }
+    if (taken.has(`${subnet.id}/${ip}`) || (await tx.allocationOwner(subnet.id, ip)) !== null) {
+      throw new IpAddressAlreadyAllocated(ip, subnet.id);
+    }
+    claim({ subnetId: subnet.id, ipAddress: ip });
+  }
+  return out;
+}
+
+function checkExtraDhcpOpts(changes: readonly ExtraDhcpOptChange[]): ExtraDhcpOptChange[] {
+  for (const c of changes) {
+    if (c.optValue !== null) validateExtraDhcpOpt(c.optName, c.optValue, c.ipVersion);
+  }
+  return [...changes];
+}
+
+function profileOf(vnic: VnicType, raw: JsonObject | undefined): JsonObject {
+  const profile = raw ?? {};
+  if (vnic === 'baremetal') checkBaremetalProfile(profile);
+  return profile;
+}
+
+export async function createPorts(
+  ctx: ApiContext,
+  caller: Caller,
+  bodies: readonly JsonObject[],
+): Promise<JsonObject[]> {
+  for (const b of bodies) {
+    checkKnown(b, CREATE);
+    assertMaySet(caller, 'create_port', Object.keys(b));
+    if (b.network_id === undefined) throw new InvalidInput("'network_id' is required");
+  }
+  return ctx.store.transaction(async (tx) => {
+    const out: JsonObject[] = [];
+    const taken = new Set<string>();
+    const macsByNetwork = new Map<string, Set<string>>();
+    for (const b of bodies) {
+      const { network } = await visibleNetwork(tx, caller, toStr('network_id', b.network_id));
+      assertCanUseNetwork(caller, network);
+      const macs = macsByNetwork.get(network.id) ?? new Set<string>();
+      macsByNetwork.set(network.id, macs);
+      let mac: string;
+      if (b.mac_address === undefined || b.mac_address === null) mac = await freshMac(ctx, tx, network.id, macs);
+      else {
+        mac = parseMac(toStr('mac_address', b.mac_address));
+        if (macs.has(mac) || (await tx.portOnNetworkWithMac(network.id, mac)))
+          throw new MacAddressInUse(network.id, mac);
+      }
+      macs.add(mac);
+      const subnets = await tx.subnetsOfNetworks([network.id]);
+      const fixedIps = await resolveFixedIps(
+        tx,
+        network,
+        subnets,
+        b.fixed_ips === undefined ? undefined : toFixedIps(b.fixed_ips),
+        [],
+        taken,
+      );
+      const vnicType = b['binding:vnic_type'] === undefined ? 'normal' : toVnicType(b['binding:vnic_type']);
+      const changes = b.extra_dhcp_opts === undefined ? [] : checkExtraDhcpOpts(toExtraDhcpOpts(b.extra_dhcp_opts));
+      const requested = b.project_id ?? b.tenant_id;
+      const now = ctx.now();
+      const port: Port = {
+        id: ctx.newId(),
+        networkId: network.id,
+        projectId: owningProject(caller, requested === undefined ? undefined : toStr('project_id', requested)),
+        name: b.name === undefined ? '' : toStr('name', b.name),
+        description: b.description === undefined ? '' : toStr('description', b.description),
+        macAddress: mac,
+        adminStateUp: b.admin_state_up === undefined ? true : toBool('admin_state_up', b.admin_state_up),
+        status: 'DOWN',
+        deviceId: b.device_id === undefined ? '' : toStrOrEmpty('device_id', b.device_id),
+        deviceOwner: b.device_owner === undefined ? '' : toStrOrEmpty('device_owner', b.device_owner),
+        fixedIps,
+        securityGroups:
+          b.security_groups === undefined || b.security_groups === null
+            ? []
+            : toStringList('security_groups', b.security_groups),
+        hostId: b['binding:host_id'] === undefined ? '' : toStrOrEmpty('binding:host_id', b['binding:host_id']),
+        vnicType,
+        profile: profileOf(
+          vnicType,
+          b['binding:profile'] === undefined ? undefined : toDict('binding:profile', b['binding:profile']),
+        ),
+        vifType: 'unbound',
+        vifDetails: {},
+        extraDhcpOpts: mergeExtraDhcpOpts([], changes),
+        tags: [],
+        createdAt: now,
+        updatedAt: now,
+        revisionNumber: 1,
+      };
+      await tx.insertPort(port);
+      await tx.addEvent('port.created', port.id, { networkId: port.networkId });
+      out.push(portToWire(port, caller));
+    }
+    return out;
+  });
+}
+
+async function visiblePort(tx: Tx, caller: Caller, id: string): Promise<Port> {
+  const p = await tx.getPort(id);
+  if (!p || !canSeeOwned(caller, p.projectId)) throw new PortNotFound(id);
+  return p;
+}
+
+export async function showPort(ctx: ApiContext, caller: Caller, id: string): Promise<JsonObject> {
+  return portToWire(await visiblePort(ctx.store, caller, id), caller);
+}
+
+export async function listPorts(ctx: ApiContext, caller: Caller, q: ListQuery): Promise<JsonObject[]> {
+  const sql = q.sql.map((f) =>
+    f.column === 'mac_address'
+      ? { ...f, values: f.values.map((v) => (typeof v === 'string' && isMac(v) ? parseMac(v) : v)) }
+      : f,
+  );
+  let ids: string[] | undefined;
+  const fixed = q.special.get('fixed_ips');
+  if (fixed) {
+    const ipAddress: string[] = [];
+    const subnetId: string[] = [];
+    for (const f of fixed) {
+      const m = /^(ip_address|subnet_id)=(.+)$/.exec(f);
+      if (!m?.[2]) throw new HTTPBadRequest(`fixed_ips filter '${f}' is not ip_address=… or subnet_id=…`);
+      (m[1] === 'ip_address' ? ipAddress : subnetId).push(m[2]);
+    }
+    ids = await ctx.store.portIdsWithAddress({
+      ...(ipAddress.length ? { ipAddress } : {}),
+      ...(subnetId.length ? { subnetId } : {}),
+    });
+  }
+  const rows = await ctx.store.listPorts(sql, seesAll(caller) ? null : { projectId: caller.projectId }, ids);
+  return rows.map((p) => portToWire(p, caller));
+}
+
+export async function updatePort(
+  ctx: ApiContext,
+  caller: Caller,
+  id: string,
+  b: JsonObject,
+  ifMatch?: string,
+): Promise<JsonObject> {
+  readOnlyCheck(b, [
+    'network_id',
+    'tenant_id',
+    'project_id',
+    'id',
+    'status',
+    'binding:vif_type',
+    'binding:vif_details',
+  ]);
+  checkKnown(b, UPDATE);
+  assertMaySet(caller, 'update_port', Object.keys(b));
+  return ctx.store.transaction(async (tx) => {
+    const cur = await visiblePort(tx, caller, id);
+    checkRevision(ifMatch, cur.revisionNumber);
+    let mac = cur.macAddress;
+    if ('mac_address' in b) {
+      const taken = new Set<string>();
+      mac =
+        b.mac_address === null
+          ? await freshMac(ctx, tx, cur.networkId, taken)
+          : parseMac(toStr('mac_address', b.mac_address));
+      if (mac !== cur.macAddress) {
+        if (isBound(cur)) throw new PortBound(cur.id, cur.vifType, cur.macAddress, mac);
+        if (await tx.portOnNetworkWithMac(cur.networkId, mac)) throw new MacAddressInUse(cur.networkId, mac);
+      }
+    }
+    let fixedIps = cur.fixedIps;
+    if (b.fixed_ips !== undefined) {
+      const ns = await tx.getNetwork(cur.networkId);
+      if (!ns) throw new PortNotFound(id);
+      const subnets = await tx.subnetsOfNetworks([cur.networkId]);
+      fixedIps = await resolveFixedIps(tx, ns.network, subnets, toFixedIps(b.fixed_ips), cur.fixedIps, new Set());
+    }
+    const vnicType = b['binding:vnic_type'] === undefined ? cur.vnicType : toVnicType(b['binding:vnic_type']);
+    const hostId =
+      b['binding:host_id'] === undefined ? cur.hostId : toStrOrEmpty('binding:host_id', b['binding:host_id']);
+    const profile =
+      b['binding:profile'] === undefined
+        ? vnicType !== cur.vnicType
+          ? profileOf(vnicType, cur.profile as JsonObject)
+          : cur.profile
+        : profileOf(vnicType, toDict('binding:profile', b['binding:profile']));
+    const bindingChanged =
+      hostId !== cur.hostId ||
+      vnicType !== cur.vnicType ||
+      JSON.stringify(profile) !== JSON.stringify(cur.profile) ||
+      mac !== cur.macAddress;
+    const extraDhcpOpts: ExtraDhcpOpt[] =
+      b.extra_dhcp_opts === undefined
+        ? [...cur.extraDhcpOpts]
+        : mergeExtraDhcpOpts(cur.extraDhcpOpts, checkExtraDhcpOpts(toExtraDhcpOpts(b.extra_dhcp_opts)));
+    const next: Port = {
+      ...cur,
+      name: b.name === undefined ? cur.name : toStr('name', b.name),
+      description: b.description === undefined ? cur.description : toStr('description', b.description),
+      adminStateUp: b.admin_state_up === undefined ? cur.adminStateUp : toBool('admin_state_up', b.admin_state_up),
+      macAddress: mac,
+      fixedIps,
+      deviceId: b.device_id === undefined ? cur.deviceId : toStrOrEmpty('device_id', b.device_id),
+      deviceOwner: b.device_owner === undefined ? cur.deviceOwner : toStrOrEmpty('device_owner', b.device_owner),
+      securityGroups:
+        b.security_groups === undefined
+          ? cur.securityGroups
+          : b.security_groups === null
+            ? []
+            : toStringList('security_groups', b.security_groups),
+      hostId,
+      vnicType,
+      profile,
+      // a changed binding is bound afresh by the reconciler; until then the port is unbound and DOWN
+      vifType: bindingChanged ? 'unbound' : cur.vifType,
+      vifDetails: bindingChanged ? {} : cur.vifDetails,
+      status: bindingChanged ? 'DOWN' : cur.status,
+      extraDhcpOpts,
+      updatedAt: ctx.now(),
+      revisionNumber: cur.revisionNumber + 1,
+    };
+    await tx.updatePort(next);
+    await tx.addEvent('port.updated', id, { networkId: cur.networkId, bindingChanged });
+    return portToWire(next, caller);
+  });
+}
+
+export async function deletePort(ctx: ApiContext, caller: Caller, id: string, ifMatch?: string): Promise<void> {
+  await ctx.store.transaction(async (tx) => {
+    const p = await visiblePort(tx, caller, id);
+    checkRevision(ifMatch, p.revisionNumber);
+    await tx.deletePort(id);
+    await tx.addEvent('port.deleted', id, { networkId: p.networkId, macAddress: p.macAddress, hostId: p.hostId });
+  });
+}

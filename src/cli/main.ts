@@ -1,0 +1,40 @@
+/** `bmnet` command line. */
+import { Command } from 'commander';
+import { ConfigError, loadConfigFile, parseConfig } from '../config/load.js';
+import { createLogger } from '../logging.js';
+import { serve } from '../main.js';
+
+const program = new Command();
+program.name('bmnet').description('Network control plane for bare-metal server fleets').version('0.1.0');
+
+program
+  .command('serve')
+  .description('run bmnet (Neutron v2.0 API on the configured listen address, embedded SQLite by default)')
+  .option('-c, --config <file>', 'YAML config file (see bmnet.yaml); without it, built-in defaults')
+  .action(async (opts: { config?: string }) => {
+    const config = opts.config ? loadConfigFile(opts.config) : parseConfig('');
+    const log = createLogger({ level: config.log.level });
+    const running = await serve(config, log);
+    const shutdown = async (signal: string) => {
+      log.info({ signal }, 'stopping');
+      await running.stop();
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+  });
+
+program
+  .command('check-config')
+  .description('read and validate a config file, then exit (non-zero with the file, line and key on error)')
+  .argument('<file>', 'YAML config file')
+  .action((file: string) => {
+    loadConfigFile(file);
+    process.stdout.write(`${file}: ok\n`);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const message = err instanceof ConfigError ? err.message : err instanceof Error ? err.message : String(err);
+  process.stderr.write(`bmnet: ${message}\n`);
+  process.exit(2);
+});
