@@ -56,6 +56,9 @@ export interface OvsTestbed {
   /** Freezes (SIGSTOP) or thaws (SIGCONT) ovsdb-server: a switch that accepts connections but does not answer. */
   pauseOvsdb(): Promise<void>;
   resumeOvsdb(): Promise<void>;
+  /** Freezes or thaws ovs-vswitchd: the database takes changes, the forwarding plane does not apply them. */
+  pauseVswitchd(): Promise<void>;
+  resumeVswitchd(): Promise<void>;
   /** Ends the daemons by pidfile, removes the namespaces and the rundir. Idempotent. */
   destroy(): Promise<void>;
 }
@@ -157,9 +160,9 @@ export async function startOvs(opts: { tag: string; bridge?: string }): Promise<
     await until(() => existsSync(dbSocket), { timeoutMs: 10_000, what: 'the OVSDB socket' });
   };
 
-  const signalOvsdb = async (signal: NodeJS.Signals) => {
-    const pid = await readPid(ovsdbPidfile);
-    if (pid === null || !(await isOurs(pid, rundir))) throw new Error(`ovsdb-server of ${rundir} is not running`);
+  const signalDaemon = async (pidfile: string, signal: NodeJS.Signals) => {
+    const pid = await readPid(pidfile);
+    if (pid === null || !(await isOurs(pid, rundir))) throw new Error(`${pidfile} names no running daemon`);
     process.kill(pid, signal);
   };
 
@@ -230,8 +233,10 @@ export async function startOvs(opts: { tag: string; bridge?: string }): Promise<
       await rm(dbSocket, { force: true });
     },
     startOvsdb,
-    pauseOvsdb: () => signalOvsdb('SIGSTOP'),
-    resumeOvsdb: () => signalOvsdb('SIGCONT'),
+    pauseOvsdb: () => signalDaemon(ovsdbPidfile, 'SIGSTOP'),
+    resumeOvsdb: () => signalDaemon(ovsdbPidfile, 'SIGCONT'),
+    pauseVswitchd: () => signalDaemon(vswitchdPidfile, 'SIGSTOP'),
+    resumeVswitchd: () => signalDaemon(vswitchdPidfile, 'SIGCONT'),
     isOvsdbRunning() {
       return existsSync(dbSocket);
     },

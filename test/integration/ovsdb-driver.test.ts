@@ -78,6 +78,8 @@ test('set-access moves a host between VLANs, and traffic follows', { skip }, asy
   await driver.apply([access(node.port, 200)]);
   assert.equal(await tagOf(node.port), '200');
   assert.equal(await ovs.vsctl('get', 'port', node.port, 'vlan_mode'), 'access');
+  const cfg = Number(await ovs.vsctl('get', 'Open_vSwitch', '.', 'cur_cfg'));
+  assert.equal(cfg, Number(await ovs.vsctl('get', 'Open_vSwitch', '.', 'next_cfg')), 'ovs-vswitchd applied it');
   await until(() => ovs.ping(node, '10.79.0.3'), { timeoutMs: 15_000, what: 'node to reach the tenant on 200' });
   assert.equal(await ovs.ping(node, '10.79.0.1'), false, 'on VLAN 200 the node must not reach the conductor');
   const seen = (await driver.read([name(node.port)])).get(name(node.port));
@@ -223,7 +225,7 @@ test('render shows the transaction apply would send, from the state last read', 
   const params: unknown = JSON.parse(text ?? 'null');
   assert.ok(Array.isArray(params));
   assert.equal(params[0], 'Open_vSwitch');
-  assert.deepEqual(params[params.length - 1], {
+  assert.deepEqual(params[params.length - 3], {
     op: 'update',
     table: 'Port',
     where: [['_uuid', '==', ['uuid', (await ovs.vsctl('get', 'port', node.port, '_uuid')).trim()]]],
@@ -259,4 +261,22 @@ test('the client answers list_dbs and get_schema, and drops a server that stops 
     timeoutMs: 5000,
     what: 'the client to answer again',
   });
+});
+
+test('apply waits for ovs-vswitchd: a frozen forwarding plane gives SwitchUnreachable', { skip }, async (t) => {
+  await ovs.pauseVswitchd();
+  t.after(() => ovs.resumeVswitchd());
+  const err = await driver.apply([access(tenant.port, 201)]).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof SwitchUnreachable, `expected SwitchUnreachable, got ${String(err)}`);
+  assert.match(err.message, /ovs-vswitchd has not applied configuration/);
+  assert.equal(await tagOf(tenant.port), '201', 'the change is stored');
+  await ovs.resumeVswitchd();
+  await driver.apply([access(tenant.port, 200)]);
+  assert.equal(
+    await ovs.vsctl('get', 'Open_vSwitch', '.', 'cur_cfg'),
+    await ovs.vsctl('get', 'Open_vSwitch', '.', 'next_cfg'),
+  );
 });

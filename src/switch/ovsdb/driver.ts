@@ -13,7 +13,7 @@
  * - `Interface.admin_state` is read-only (ovs-vswitchd reports it); taking a port down is OpenFlow's port-mod,
  *   not OVSDB. So `set-enabled` is refused: OVS switches isolate unbound ports with a quarantine VLAN.
  */
-import { assertNever, SwitchRejected } from '../../domain/errors.js';
+import { assertNever, SwitchRejected, SwitchUnreachable } from '../../domain/errors.js';
 import type { LagMode, LagSettings, ObservedPort, ObservedPorts, SwitchOp } from '../../domain/switch-plan.js';
 import type { SwitchPortName, Vlan } from '../../domain/values.js';
 import type { Logger } from '../../logging.js';
@@ -43,6 +43,7 @@ import {
   transactParams,
   update,
   uuid,
+  waitUntilAnyRow,
   waitUntilEqual,
 } from './protocol.js';
 
@@ -510,6 +511,8 @@ export function planTransaction(input: {
       ),
     );
   }
+  // ovs-vsctl's way to learn when ovs-vswitchd has applied a change: bump next_cfg, wait for cur_cfg
+  out.push(mutate('Open_vSwitch', [], [['next_cfg', '+=', 1]]), select('Open_vSwitch', [], ['next_cfg']));
   return out;
 }
 
@@ -542,6 +545,8 @@ export function createOvsdbDriver(options: OvsdbDriverOptions): SwitchDriver {
     ...(options.random === undefined ? {} : { random: options.random }),
   });
   let lastSnapshot: BridgeSnapshot | null = null;
+  // below the request timeout, so the server's answer arrives before the client gives up
+  const vswitchdTimeoutMs = Math.floor((options.requestTimeoutMs ?? 10_000) / 2);
 
   const rejected = (command: string, outcome: Extract<TransactOutcome, { ok: false }>, ops: readonly TransactOp[]) => {
     const failedOp = outcome.error.opIndex === null ? undefined : ops[outcome.error.opIndex];
@@ -557,6 +562,23 @@ export function createOvsdbDriver(options: OvsdbDriverOptions): SwitchDriver {
     if (snapshot === null) throw new SwitchRejected(switchName, `read bridge ${bridge}`, `no bridge named ${bridge}`);
     lastSnapshot = snapshot;
     return { snapshot, extraResults: outcome.results.slice(ops.length - extra.length) };
+  };
+
+  /**
+   * Resolves once ovs-vswitchd reports configuration `nextCfg` applied (Open_vSwitch `cur_cfg`), so the change
+   * is in the forwarding plane and not only in the database.
+   */
+  const awaitVswitchd = async (nextCfg: number) => {
+    const ops = [waitUntilAnyRow('Open_vSwitch', [['cur_cfg', '>=', nextCfg]], vswitchdTimeoutMs)];
+    const outcome = await client.transact(DATABASE, ops);
+    if (outcome.ok) return;
+    if (outcome.error.error === 'timed out') {
+      throw new SwitchUnreachable(
+        switchName,
+        `ovs-vswitchd has not applied configuration ${nextCfg} within ${vswitchdTimeoutMs} ms (the change is stored)`,
+      );
+    }
+    throw rejected(`wait for ovs-vswitchd configuration ${nextCfg}`, outcome, ops);
   };
 
   return {
@@ -579,7 +601,9 @@ export function createOvsdbDriver(options: OvsdbDriverOptions): SwitchDriver {
       const transaction = planTransaction({ switchName, snapshot: (await readBridge([])).snapshot, ops });
       const outcome = await client.transact(DATABASE, transaction);
       if (!outcome.ok) throw rejected(summarizeOps(ops), outcome, transaction);
-      log.info({ ops: ops.length }, 'switch batch applied');
+      const nextCfg = decodeOptionalInteger(selectedRows(outcome.results.at(-1))[0]?.next_cfg);
+      if (nextCfg !== null) await awaitVswitchd(nextCfg);
+      log.info({ ops: ops.length, nextCfg }, 'switch batch applied');
     },
     render(ops) {
       if (lastSnapshot === null) throw new Error(`render needs the state of ${switchName}: call read() first`);

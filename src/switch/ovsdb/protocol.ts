@@ -269,7 +269,12 @@ export function decodeUuidSet(value: unknown): string[] {
 
 // ------------------------------------------------------------------------------------ transact operations
 
-export type Condition = readonly [column: string, fn: '==' | '!=' | 'includes' | 'excludes', value: OvsdbValue];
+/** RFC 7047 §5.1 <condition>; the ordering functions apply to integer and real columns only. */
+export type Condition = readonly [
+  column: string,
+  fn: '==' | '!=' | 'includes' | 'excludes' | '<' | '<=' | '>=' | '>',
+  value: OvsdbValue,
+];
 export type Mutation = readonly [column: string, mutator: 'insert' | 'delete' | '+=' | '-=', value: OvsdbValue];
 export type Row = Readonly<Record<string, OvsdbValue>>;
 
@@ -331,6 +336,19 @@ export const waitUntilEqual = (
   until: '==',
   rows,
   timeout: 0,
+});
+/**
+ * RFC 7047 §5.2.6: the server holds the transaction until some row matches `where`, for at most `timeoutMs`
+ * (then the operation fails with "timed out").
+ */
+export const waitUntilAnyRow = (table: string, where: readonly Condition[], timeoutMs: number): TransactOp => ({
+  op: Op.Wait,
+  table,
+  where,
+  columns: ['_uuid'],
+  until: '!=',
+  rows: [],
+  timeout: timeoutMs,
 });
 export const comment = (text: string): TransactOp => ({ op: Op.Comment, comment: text });
 

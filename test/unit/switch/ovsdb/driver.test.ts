@@ -169,6 +169,12 @@ const portWait = (id: string, was: Record<string, unknown>) => ({
 });
 const eth1Was = { interfaces: ['set', [['uuid', 'i1']]], tag: 100, vlan_mode: 'access' };
 
+/** Every transaction ends by bumping next_cfg and reading it, to wait for ovs-vswitchd (like ovs-vsctl). */
+const nextCfg = [
+  { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['next_cfg', '+=', 1]] },
+  { op: 'select', table: 'Open_vSwitch', where: [], columns: ['next_cfg'] },
+];
+
 const planCases: { name: string; ops: SwitchOp[]; want: unknown[] }[] = [
   {
     name: 'set-access changes only the tag of an access port',
@@ -350,7 +356,7 @@ const planCases: { name: string; ops: SwitchOp[]; want: unknown[] }[] = [
 for (const { name: caseName, ops, want } of planCases) {
   test(`transaction: ${caseName}`, () => {
     const got = planTransaction({ switchName: 'tor-a', snapshot: snapshot(), ops });
-    assert.deepEqual(JSON.parse(JSON.stringify(got)), want);
+    assert.deepEqual(JSON.parse(JSON.stringify(got)), [...want, ...nextCfg]);
   });
 }
 
