@@ -10,7 +10,7 @@
  * VLAN ids must exist under `vlans` (networking-generic-switch's ADD_NETWORK does that).
  */
 import { assertNever } from '../../../domain/errors.js';
-import type { ObservedPort, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.js';
+import type { LagSettings, ObservedPort, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.js';
 import type { SwitchPortName, Vlan } from '../../../domain/values.js';
 import { completePorts, type DeviceProfile, lineByLine, unsupported, vlanOrNull } from '../profile.js';
 
@@ -59,6 +59,7 @@ export function parseJunosPorts(outputs: readonly string[], ports: readonly Swit
   const native = new Map<string, Vlan>();
   const disabled = new Set<string>();
   const lagOf = new Map<string, string>();
+  const lacp = new Map<string, { isActive: boolean; rate?: 'fast' | 'slow' }>();
   for (const raw of interfaces.split('\n')) {
     const line = raw.trim();
     const sw = /^set interfaces (\S+) unit 0 family ethernet-switching (interface-mode|vlan members) (\S+)$/.exec(line);
@@ -74,6 +75,13 @@ export function parseJunosPorts(outputs: readonly string[], ports: readonly Swit
     if (dis?.[1]) disabled.add(dis[1]);
     const ae = /^set interfaces (\S+) ether-options 802\.3ad (ae\d+)$/.exec(line);
     if (ae?.[1] && ae[2]) lagOf.set(ae[1], ae[2]);
+    const la = /^set interfaces (ae\d+) aggregated-ether-options lacp (active|passive|periodic (fast|slow))$/.exec(
+      line,
+    );
+    if (la?.[1]) {
+      const prev = lacp.get(la[1]) ?? { isActive: false };
+      lacp.set(la[1], la[3] === 'fast' || la[3] === 'slow' ? { ...prev, rate: la[3] } : { ...prev, isActive: true });
+    }
   }
 
   const found = new Map<SwitchPortName, ObservedPort>();
@@ -89,11 +97,16 @@ export function parseJunosPorts(outputs: readonly string[], ports: readonly Swit
       untagged,
       tagged: isTrunk ? list.filter((v) => v !== untagged).sort((a, b) => a - b) : [],
       isEnabled: isUp && !disabled.has(raw),
-      lag: /^ae\d+$/.test(raw) ? { members: lagMembers.sort(), settings: { mode: 'lacp' } } : null,
+      lag: /^ae\d+$/.test(raw) ? { members: lagMembers.sort(), settings: aeSettings(lacp.get(raw)) } : null,
       memberOf: (lagOf.get(raw) as SwitchPortName | undefined) ?? null,
     });
   }
   return completePorts(found, ports);
+}
+
+function aeSettings(lacp: { isActive: boolean; rate?: 'fast' | 'slow' } | undefined): LagSettings {
+  if (!lacp?.isActive) return { mode: 'static' };
+  return { mode: 'lacp', ...(lacp.rate ? { lacpRate: lacp.rate } : {}) };
 }
 
 export const juniperJunos: DeviceProfile = {
