@@ -210,3 +210,14 @@ export class SwitchUnreachable extends ServiceUnavailable {
     super(`Switch ${switchName} is unreachable: ${reason}`, options);
   }
 }
+
+// --- DHCP attachments (recorded on the network's DHCP port and in logs; not API errors) ---
+/** The DHCP socket of a network's attachment could not be opened in its namespace. */
+export class DhcpSocketUnavailable extends ServiceUnavailable {
+  constructor(
+    readonly namespace: string,
+    reason: string,
+  ) {
+    super(`Could not open a DHCP socket in namespace ${namespace}: ${reason}`);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * DhcpState kept in memory: networks given by the caller (config-only mode, tests), dynamic leases in a
+ * map, and a bounded boot trace per MAC. Leases do not survive a restart; the store-backed state does.
+ */
+import type { Mac } from '../domain/values.js';
+import { cidrHas, parseIpv4Cidr } from './codec/ipv4.js';
+import type { Lease, LeaseDecision, NetworkView } from './model.js';
+import type { BootTraceEvent } from './pipeline.js';
+import type { DhcpState, ListenerKey } from './server.js';
+
+/** A network without its leases: the state owns those. */
+export type NetworkConfig = Omit<NetworkView, 'leases'>;
+
+export class MemoryDhcpState implements DhcpState {
+  private readonly networks = new Map<string, NetworkConfig>();
+  private readonly leases = new Map<string, Map<string, Lease>>(); // networkId → ip → lease
+  private readonly traces = new Map<Mac, BootTraceEvent[]>();
+
+  constructor(private readonly tracePerMac = 100) {}
+
+  /** Adds or replaces a network; its leases are kept. */
+  putNetwork(network: NetworkConfig): void {
+    this.networks.set(network.networkId, network);
+  }
+
+  removeNetwork(networkId: string): void {
+    this.networks.delete(networkId);
+    this.leases.delete(networkId);
+  }
+
+  async view(listener: ListenerKey, giaddr: string): Promise<NetworkView | undefined> {
+    const network =
+      listener.kind === 'attached'
+        ? this.networks.get(listener.networkId)
+        : [...this.networks.values()].find((n) =>
+            n.subnets.some((s) => {
+              const c = parseIpv4Cidr(s.cidr);
+              return c !== null && cidrHas(c, giaddr);
+            }),
+          );
+    if (!network) return undefined;
+    return { ...network, leases: [...(this.leases.get(network.networkId)?.values() ?? [])] };
+  }
+
+  async persistLease(decision: LeaseDecision): Promise<void> {
+    let byIp = this.leases.get(decision.networkId);
+    if (!byIp) {
+      byIp = new Map();
+      this.leases.set(decision.networkId, byIp);
+    }
+    if (decision.kind === 'remove') {
+      if (byIp.get(decision.ip)?.mac === decision.mac) byIp.delete(decision.ip);
+      return;
+    }
+    // one address per MAC: a new lease replaces the MAC's older one (not a quarantined address)
+    for (const [ip, lease] of byIp) {
+      if (lease.mac === decision.lease.mac && lease.state !== 'declined' && ip !== decision.lease.ip) byIp.delete(ip);
+    }
+    byIp.set(decision.lease.ip, decision.lease);
+  }
+
+  async recordTrace(event: BootTraceEvent): Promise<void> {
+    const list = this.traces.get(event.mac) ?? [];
+    list.push(event);
+    if (list.length > this.tracePerMac) list.splice(0, list.length - this.tracePerMac);
+    this.traces.set(event.mac, list);
+  }
+
+  /** Current leases of a network (for `bmnet` status output and tests). */
+  leasesOf(networkId: string): readonly Lease[] {
+    return [...(this.leases.get(networkId)?.values() ?? [])];
+  }
+
+  /** The boot trace of a MAC, oldest first. */
+  traceOf(mac: Mac): readonly BootTraceEvent[] {
+    return this.traces.get(mac) ?? [];
+  }
+}

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { test } from 'node:test';
+import { Registry } from 'prom-client';
+import { MemoryDhcpState } from '../../../src/dhcp/memory-state.js';
+import type { LeaseDecision } from '../../../src/dhcp/model.js';
+import { createDhcpMetrics, type DhcpSocket, startDhcpServer } from '../../../src/dhcp/server.js';
+import { parseMac } from '../../../src/domain/values.js';
+import { silentLogger } from '../../../src/logging.js';
+import { rawPacket } from './packets.js';
+
+/** A datagram socket that records what is sent (the server's only I/O boundary). */
+class RecordingSocket extends EventEmitter implements DhcpSocket {
+  readonly sent: { bytes: Buffer; port: number; address: string }[] = [];
+  constructor(private readonly log: string[]) {
+    super();
+  }
+  send(bytes: Buffer, port: number, address: string, callback: (err: Error | null) => void): void {
+    this.log.push('send');
+    this.sent.push({ bytes, port, address });
+    callback(null);
+  }
+  close(callback?: () => void): this {
+    callback?.();
+    return this;
+  }
+  receive(bytes: Buffer): void {
+    this.emit('message', bytes, { address: '10.0.0.9', port: 68 });
+  }
+}
+
+class OrderedState extends MemoryDhcpState {
+  constructor(private readonly log: string[]) {
+    super();
+  }
+  override async persistLease(decision: LeaseDecision): Promise<void> {
+    this.log.push('persist');
+    await super.persistLease(decision);
+  }
+}
+
+const MAC = [2, 0, 0, 0, 0, 7];
+
+function setup() {
+  const log: string[] = [];
+  const registry = new Registry();
+  const state = new OrderedState(log);
+  state.putNetwork({
+    networkId: 'n1',
+    serverAddress: '10.0.0.1',
+    subnets: [
+      {
+        id: 's1',
+        cidr: '10.0.0.0/24',
+        gateway: null,
+        dnsServers: [],
+        hostRoutes: [],
+        mtu: null,
+        domain: null,
+        dynamicPools: [{ start: '10.0.0.100', end: '10.0.0.110' }],
+      },
+    ],
+    reservations: new Map(),
+    leaseSeconds: 60,
+  });
+  const socket = new RecordingSocket(log);
+  const server = startDhcpServer({
+    socket,
+    listener: { kind: 'attached', networkId: 'n1' },
+    pathMtu: 1500,
+    state,
+    metrics: createDhcpMetrics(registry),
+    log: silentLogger(),
+    now: () => 1000,
+  });
+  return { log, registry, state, socket, server };
+}
+
+async function count(registry: Registry, name: string, label: string): Promise<number> {
+  const m = await registry.getSingleMetric(name)?.get();
+  return m?.values.find((v) => Object.values(v.labels).includes(label))?.value ?? 0;
+}
+
+test('the lease is made durable before the reply is sent', async () => {
+  const { log, socket, server, state } = setup();
+  socket.receive(rawPacket({ mac: MAC, options: [{ code: 53, bytes: [1] }] }));
+  await server.idle();
+  assert.deepEqual(log, ['persist', 'send']);
+  assert.equal(socket.sent[0]?.address, '255.255.255.255');
+  assert.equal(state.leasesOf('n1')[0]?.ip, '10.0.0.100');
+  assert.equal(state.traceOf(parseMac('02:00:00:00:00:07'))[0]?.answer, 'offer');
+});
+
+test('garbage is counted by decode failure, refused requests by reason; the server keeps answering', async () => {
+  const { registry, socket, server } = setup();
+  socket.receive(Buffer.from('not dhcp'));
+  socket.receive(rawPacket({ mac: MAC, options: [] })); // BOOTP
+  socket.receive(rawPacket({ mac: MAC, options: [{ code: 53, bytes: [1] }] }));
+  await server.idle();
+  assert.equal(await count(registry, 'bmnet_dhcp_malformed_total', 'truncated'), 1);
+  assert.equal(await count(registry, 'bmnet_dhcp_dropped_total', 'not-dhcp'), 1);
+  assert.equal(await count(registry, 'bmnet_dhcp_replies_total', 'offer'), 1);
+  assert.equal(socket.sent.length, 1);
+});
