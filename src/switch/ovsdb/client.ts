@@ -210,13 +210,15 @@ export function createOvsdbClient(options: OvsdbClientOptions): OvsdbClient {
   const request = async (method: string, params: readonly Json[]): Promise<unknown> => {
     if (isClosed) throw unreachable('client closed');
     const s = await connect();
+    if (s.destroyed) throw unreachable(`connection closed before ${method}`);
     const reply = await new Promise<{ result: unknown; error: unknown }>((resolve, reject) => {
+      let id = 0;
       const timer = setTimeout(() => {
-        // a connection that does not answer is not trusted again: close it and reconnect
+        correlator.settle(id);
         reject(unreachable(`no answer to ${method} within ${requestTimeoutMs} ms`));
-        s.destroy();
+        s.destroy(); // a connection that does not answer is not trusted again: close it and reconnect
       }, requestTimeoutMs);
-      const id = correlator.open({ method, resolve, reject, timer });
+      id = correlator.open({ method, resolve, reject, timer });
       s.write(encodeRequest(id, method, params));
     });
     if (reply.error !== null) throw new OvsdbRpcError(method, reply.error);
