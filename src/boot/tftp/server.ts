@@ -13,9 +13,9 @@ import { decodePacket, ErrorCode, encodeError, type TftpOption, type TransferMod
 import { FileCache } from './file-cache.js';
 import { findInRoot, normalizeRequestPath, REFUSAL_ERROR, type RequestPath } from './root.js';
 import {
-  DEFAULT_SESSION_LIMITS,
   type FailureReason,
   negotiateOptions,
+  parseSessionLimits,
   ReadSession,
   type SessionAction,
   type SessionLimits,
@@ -141,7 +141,7 @@ function counters(registry: Registry) {
 export async function startTftpServer(options: TftpServerOptions): Promise<TftpServer> {
   const log = options.logger;
   const now = options.now ?? (() => performance.now());
-  const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...options.limits };
+  const limits = parseSessionLimits(options.limits);
   const maxTransfers = options.maxTransfers ?? 2000;
   const cache = new FileCache(options.cacheBytes ?? 256 * 1024 * 1024);
   const metrics = counters(options.registry);

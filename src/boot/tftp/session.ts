@@ -3,6 +3,7 @@
  * client, a timer that fired, each with the current time), actions out (send bytes, arm the timer,
  * done, failed). `server.ts` owns the socket and the timer and carries the actions out.
  */
+import { InvalidInput } from '../../domain/errors.js';
 import {
   ErrorCode,
   encodeDataHeader,
@@ -34,6 +35,26 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   maxTimeoutMs: 8000,
   maxRetries: 5,
 };
+
+const LIMIT_RANGES: Readonly<Record<keyof SessionLimits, readonly [number, number]>> = {
+  maxBlockSize: [Limits.minBlockSize, Limits.maxBlockSize],
+  maxWindowSize: [Limits.minWindowSize, Limits.maxWindowSize],
+  timeoutMs: [1, Limits.maxTimeoutSeconds * 1000],
+  maxTimeoutMs: [1, 3_600_000],
+  maxRetries: [0, 100],
+};
+
+/** The defaults with `overrides` applied; each value must be an integer in its range. */
+export function parseSessionLimits(overrides: Partial<SessionLimits> = {}): SessionLimits {
+  const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...overrides };
+  for (const [key, [min, max]] of Object.entries(LIMIT_RANGES)) {
+    const value = limits[key as keyof SessionLimits];
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new InvalidInput(`TFTP ${key} ${value} is outside ${min}-${max}`);
+    }
+  }
+  return limits;
+}
 
 export interface Negotiated {
   readonly blockSize: number;

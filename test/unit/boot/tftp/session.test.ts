@@ -5,9 +5,11 @@ import {
   DEFAULT_SESSION_LIMITS,
   type Negotiated,
   negotiateOptions,
+  parseSessionLimits,
   ReadSession,
   type SessionAction,
 } from '../../../../src/boot/tftp/session.js';
+import { InvalidInput } from '../../../../src/domain/errors.js';
 
 const limits = DEFAULT_SESSION_LIMITS;
 const opt = (name: string, value: string): TftpOption => ({ name, value });
@@ -242,4 +244,12 @@ test('block numbers roll over from 65535 to 0 and the whole file arrives', () =>
   }
   assert.ok(seen.has(0) && seen.has(65535), 'blocks 65535 and 0 were both sent');
   assert.deepStrictEqual(Buffer.concat(received), content(size));
+});
+
+test('parseSessionLimits applies overrides and refuses values outside their ranges', () => {
+  assert.equal(parseSessionLimits({ maxBlockSize: 1432 }).maxBlockSize, 1432);
+  assert.deepStrictEqual(parseSessionLimits(), DEFAULT_SESSION_LIMITS);
+  for (const bad of [{ maxBlockSize: 7 }, { maxBlockSize: 65465 }, { maxWindowSize: 0 }, { maxRetries: 1.5 }]) {
+    assert.throws(() => parseSessionLimits(bad), InvalidInput);
+  }
 });
