@@ -4,7 +4,7 @@
  */
 import type { Mac } from '../domain/values.js';
 import { ZERO_ADDRESS } from './codec/ipv4.js';
-import { BootOp, MessageType, type MessageTypeCode, Opt } from './codec/option-codes.js';
+import { BootOp, BROADCAST_FLAG, MessageType, type MessageTypeCode, Opt } from './codec/option-codes.js';
 import { type DhcpPacket, encodePacket } from './codec/packet.js';
 import type { LeaseDecision, NetworkView, Reservation, SubnetView } from './model.js';
 import { replyDestination } from './steps/addressing.js';
@@ -220,7 +220,8 @@ function replyPacket(req: DhcpRequest, reply: DhcpReply, type: MessageTypeCode, 
     hops: 0,
     xid: p.xid,
     secs: 0,
-    flags: p.flags,
+    // RFC 2131 §4.3.2: a NAK to a relay has the broadcast bit set, so the relay broadcasts it
+    flags: isNak && p.giaddr !== ZERO_ADDRESS ? p.flags | BROADCAST_FLAG : p.flags,
     ciaddr: isNak || req.type === MessageType.Discover ? ZERO_ADDRESS : p.ciaddr,
     yiaddr: isNak ? ZERO_ADDRESS : reply.yiaddr,
     siaddr: isNak ? ZERO_ADDRESS : reply.siaddr,

@@ -335,3 +335,20 @@ test('a blank router entry suppresses option 3; dns-server overrides the subnet 
   assert.equal(opt(o, Opt.Router), undefined);
   assert.deepEqual([...(opt(o, Opt.DnsServers) ?? [])], [9, 9, 9, 9]);
 });
+
+test('a NAK to a relay goes to giaddr with the broadcast bit set (RFC 2131 §4.3.2)', () => {
+  const req = packet(
+    rawPacket({
+      mac: IPXE_MAC,
+      giaddr: [10, 66, 100, 254],
+      options: [
+        { code: 53, bytes: [3] },
+        { code: 50, bytes: [10, 66, 100, 77] },
+      ],
+    }),
+  );
+  const o = reply(runPipeline(DEFAULT_STEPS, req, network(), RELAY));
+  assert.equal(o.packet.options.get(Opt.MessageType)?.[0], MessageType.Nak);
+  assert.equal(o.packet.flags & 0x8000, 0x8000);
+  assert.deepEqual(o.destination, { address: '10.66.100.254', port: 67 });
+});
