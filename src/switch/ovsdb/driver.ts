@@ -21,6 +21,7 @@ import type { SwitchDriver, SwitchIdentity } from '../driver.js';
 import { createOvsdbClient, type OvsdbClient, parseOvsdbRemote } from './client.js';
 import {
   type Atom,
+  type Condition,
   comment,
   decodeIntegerSet,
   decodeOptionalInteger,
@@ -463,10 +464,15 @@ export function planTransaction(input: {
   const originalIds = [...snapshot.ports.values()].map((p) => p.uuid).sort();
   const keptIds = new Set(final.flatMap((p) => (p.original === null ? [] : [p.original.uuid])));
   const removedIds = originalIds.filter((id) => !keptIds.has(id));
-  const out: TransactOp[] = [
-    comment(`bmnet ${switchName}: ${summary}`),
-    waitUntilEqual('Bridge', [['name', '==', snapshot.bridge]], ['ports'], [{ ports: ovsSet(originalIds.map(uuid)) }]),
-  ];
+  const out: TransactOp[] = [comment(`bmnet ${switchName}: ${summary}`)];
+  if (removedIds.length > 0) {
+    // the Ports this batch takes off the bridge are still on it (other ports may come and go meanwhile)
+    const where: Condition[] = [
+      ['name', '==', snapshot.bridge],
+      ['ports', 'includes', ovsSet(removedIds.map(uuid))],
+    ];
+    out.push(waitUntilEqual('Bridge', where, ['name'], [{ name: snapshot.bridge }]));
+  }
   const changed = final.filter((p) => p.isTouched && p.original !== null);
   for (const p of changed) {
     const o = p.original;
@@ -517,6 +523,15 @@ export function planTransaction(input: {
 }
 
 // --------------------------------------------------------------------------------------------- driver
+
+/** How often `apply` plans a batch again when the switch changed between its read and its transaction. */
+const MAX_ATTEMPTS = 3;
+
+/** Whether a transaction failed on one of its guard `wait` operations (RFC 7047 §5.2.6: "timed out"). */
+function isGuardConflict(outcome: Extract<TransactOutcome, { ok: false }>, ops: readonly TransactOp[]): boolean {
+  const failed = outcome.error.opIndex === null ? undefined : ops[outcome.error.opIndex];
+  return outcome.error.error === 'timed out' && failed?.op === 'wait' && failed.timeout === 0;
+}
 
 export interface OvsdbDriverOptions {
   /** The switch's name in the inventory (errors, logs). */
@@ -598,8 +613,16 @@ export function createOvsdbDriver(options: OvsdbDriverOptions): SwitchDriver {
     },
     async apply(ops) {
       if (ops.length === 0) return;
-      const transaction = planTransaction({ switchName, snapshot: (await readBridge([])).snapshot, ops });
-      const outcome = await client.transact(DATABASE, transaction);
+      let attempt = 1;
+      let transaction = planTransaction({ switchName, snapshot: (await readBridge([])).snapshot, ops });
+      let outcome = await client.transact(DATABASE, transaction);
+      // a guard `wait` failed: someone changed what the plan was based on; plan again on fresh state
+      while (!outcome.ok && isGuardConflict(outcome, transaction) && attempt < MAX_ATTEMPTS) {
+        attempt += 1;
+        log.info({ attempt }, 'switch changed during the batch, planning again');
+        transaction = planTransaction({ switchName, snapshot: (await readBridge([])).snapshot, ops });
+        outcome = await client.transact(DATABASE, transaction);
+      }
       if (!outcome.ok) throw rejected(summarizeOps(ops), outcome, transaction);
       const nextCfg = decodeOptionalInteger(selectedRows(outcome.results.at(-1))[0]?.next_cfg);
       if (nextCfg !== null) await awaitVswitchd(nextCfg);

@@ -147,15 +147,18 @@ test('datapath_id identities: OpenFlow colon form and plain hex', () => {
   assert.deepEqual(datapathIdentities('xyz'), []);
 });
 
-const bridgeWait = {
+const bridgeWait = (...removed: string[]) => ({
   op: 'wait',
   table: 'Bridge',
-  where: [['name', '==', 'tor1']],
-  columns: ['ports'],
+  where: [
+    ['name', '==', 'tor1'],
+    ['ports', 'includes', ['set', removed.map((i) => ['uuid', i])]],
+  ],
+  columns: ['name'],
   until: '==',
-  rows: [{ ports: ['set', ['p1', 'p2', 'p3', 'p6', 'pb', 'pbr'].map((i) => ['uuid', i])] }],
+  rows: [{ name: 'tor1' }],
   timeout: 0,
-};
+});
 const portWait = (id: string, was: Record<string, unknown>) => ({
   op: 'wait',
   table: 'Port',
@@ -181,7 +184,6 @@ const planCases: { name: string; ops: SwitchOp[]; want: unknown[] }[] = [
     ops: [access('eth1', 200)],
     want: [
       { op: 'comment', comment: 'bmnet tor-a: set-access eth1 200' },
-      bridgeWait,
       portWait('p1', eth1Was),
       { op: 'update', table: 'Port', where: [['_uuid', '==', ['uuid', 'p1']]], row: { tag: 200 } },
     ],
@@ -191,7 +193,6 @@ const planCases: { name: string; ops: SwitchOp[]; want: unknown[] }[] = [
     ops: [{ kind: 'add-tagged', port: name('eth1'), vlans: vlans(301, 300) }],
     want: [
       { op: 'comment', comment: 'bmnet tor-a: add-tagged eth1 301,300' },
-      bridgeWait,
       portWait('p1', eth1Was),
       {
         op: 'update',
@@ -206,7 +207,6 @@ const planCases: { name: string; ops: SwitchOp[]; want: unknown[] }[] = [
     ops: [access('eth6', 5)],
     want: [
       { op: 'comment', comment: 'bmnet tor-a: set-access eth6 5' },
-      bridgeWait,
       portWait('p6', { interfaces: ['set', [['uuid', 'i6']]], trunks: ['set', [7]], vlan_mode: 'trunk' }),
       {
         op: 'update',
@@ -229,7 +229,7 @@ const planCases: { name: string; ops: SwitchOp[]; want: unknown[] }[] = [
     ],
     want: [
       { op: 'comment', comment: 'bmnet tor-a: set-lag bond0 [eth2,eth3] lacp; set-access bond0 500' },
-      bridgeWait,
+      bridgeWait('p2', 'p3'),
       {
         op: 'insert',
         table: 'Port',
@@ -277,7 +277,7 @@ const planCases: { name: string; ops: SwitchOp[]; want: unknown[] }[] = [
     ops: [{ kind: 'delete-lag', lag: name('bond9') }, access('eth4', 10), access('eth5', 11)],
     want: [
       { op: 'comment', comment: 'bmnet tor-a: delete-lag bond9; set-access eth4 10; set-access eth5 11' },
-      bridgeWait,
+      bridgeWait('pb'),
       ...[
         ['eth4', 'i4', 10],
         ['eth5', 'i5', 11],
@@ -329,7 +329,6 @@ const planCases: { name: string; ops: SwitchOp[]; want: unknown[] }[] = [
     ],
     want: [
       { op: 'comment', comment: 'bmnet tor-a: set-lag bond9 [eth4,eth5] active-backup' },
-      bridgeWait,
       portWait('pb', {
         interfaces: [
           'set',
