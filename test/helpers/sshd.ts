@@ -20,6 +20,8 @@ export interface TestSshd {
   readonly username: string;
   /** Path of the client's private key (authorized for `username`). */
   readonly keyFile: string;
+  /** The server's host key fingerprint as `ssh-keygen -lf` prints it (`SHA256:…`). */
+  readonly hostKeySha256: string;
   /** sshd's log (LogLevel VERBOSE: one "Accepted publickey" line per login). */
   readonly logFile: string;
   /** Logins sshd accepted so far. */
@@ -87,6 +89,8 @@ export async function startSshd(opts: { tag: string }): Promise<TestSshd> {
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyFile]);
   await writeFile(join(dir, 'authorized_keys'), await readFile(`${keyFile}.pub`, 'utf8'), { mode: 0o600 });
+  const fingerprint = (await run('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKey}.pub`])).stdout.split(' ')[1];
+  if (!fingerprint?.startsWith('SHA256:')) throw new Error(`ssh-keygen printed no SHA256 fingerprint for ${hostKey}`);
   const port = await freePort();
   await writeFile(
     config,
@@ -132,6 +136,7 @@ export async function startSshd(opts: { tag: string }): Promise<TestSshd> {
     port,
     username: 'root',
     keyFile,
+    hostKeySha256: fingerprint,
     logFile,
     async acceptedLogins() {
       const log = await readFile(logFile, 'utf8').catch(() => '');

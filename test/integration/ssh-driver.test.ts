@@ -21,7 +21,7 @@ const skip = isRoot() ? false : 'needs root (namespaces, OVS, sshd)';
 let ovs: OvsTestbed;
 let sshd: TestSshd;
 
-function makeDriver(opts: { port?: number; maxSessions?: number } = {}) {
+function makeDriver(opts: { maxSessions?: number; idleCloseMs?: number; hostKeySha256?: string } = {}) {
   const profile = ovsProfile({
     dbSocket: ovs.dbSocket,
     bridge: ovs.bridge,
@@ -32,13 +32,19 @@ function makeDriver(opts: { port?: number; maxSessions?: number } = {}) {
     {
       switchName: 'tor-ssh',
       host: sshd.host,
-      port: opts.port ?? sshd.port,
+      port: sshd.port,
       username: sshd.username,
       auth: { kind: 'key-file', path: sshd.keyFile },
       enableSecret: null,
+      hostKeySha256: opts.hostKeySha256 ?? sshd.hostKeySha256,
     },
     profile,
-    { maxSessions: opts.maxSessions ?? 2, connectTimeoutMs: 10_000, commandTimeoutMs: 15_000, idleCloseMs: 30_000 },
+    {
+      maxSessions: opts.maxSessions ?? 2,
+      connectTimeoutMs: 10_000,
+      commandTimeoutMs: 15_000,
+      idleCloseMs: opts.idleCloseMs ?? 30_000,
+    },
     silentLogger(),
   );
   const driver = new SshDriver(
@@ -207,7 +213,7 @@ test('many ports in one batch use one SSH session, and later batches reuse it', 
     hosts.forEach((h, i) => {
       assert.equal(seen.get(port(h))?.untagged, 300 + i);
     });
-    assert.equal(transport.sessionsOpened, 1);
+    assert.equal(transport.stats().opened, 1);
     assert.equal((await sshd.acceptedLogins()) - loginsBefore, 1);
   } finally {
     await driver.close();
@@ -228,5 +234,86 @@ test('sshd stopped: apply fails with SwitchUnreachable, and works again when ssh
     assert.equal(await ovs.vsctl('get', 'port', h.port, 'tag'), '170');
   } finally {
     await driver.close();
+  }
+});
+
+test('concurrent batches share at most maxSessions sessions and all apply', { skip }, async () => {
+  const { driver, transport } = makeDriver({ maxSessions: 2 });
+  try {
+    const hosts: TestHost[] = [];
+    for (let i = 0; i < 6; i += 1) hosts.push(await ovs.addHost({ name: `conc${i}`, tag: QUARANTINE }));
+    await Promise.all(
+      hosts.map((h, i) => driver.apply([{ kind: 'set-access', port: port(h), vlan: parseVlan(500 + i) }])),
+    );
+    for (const [i, h] of hosts.entries()) assert.equal(await ovs.vsctl('get', 'port', h.port, 'tag'), String(500 + i));
+    assert.ok(transport.stats().opened <= 2, `opened ${transport.stats().opened} sessions`);
+  } finally {
+    await driver.close();
+  }
+});
+
+test('an idle session is closed after idleCloseMs; the next batch opens a new one', { skip }, async () => {
+  const { driver, transport } = makeDriver({ idleCloseMs: 200 });
+  try {
+    const h = await ovs.addHost({ name: 'idle', tag: QUARANTINE });
+    await driver.apply([{ kind: 'set-access', port: port(h), vlan: parseVlan(180) }]);
+    await until(() => transport.stats().open === 0, { timeoutMs: 5000, what: 'the idle session to close' });
+    await driver.apply([{ kind: 'set-access', port: port(h), vlan: parseVlan(181) }]);
+    assert.equal(await ovs.vsctl('get', 'port', h.port, 'tag'), '181');
+    assert.equal(transport.stats().opened, 2);
+  } finally {
+    await driver.close();
+  }
+});
+
+test('a switch presenting another host key is SwitchUnreachable and gets no commands', { skip }, async () => {
+  const wrong = 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+  const { driver } = makeDriver({ hostKeySha256: wrong });
+  try {
+    const h = await ovs.addHost({ name: 'hostkey', tag: QUARANTINE });
+    await assert.rejects(
+      driver.apply([{ kind: 'set-access', port: port(h), vlan: parseVlan(190) }]),
+      (err: unknown) => err instanceof SwitchUnreachable && err.message.includes(`host key is not ${wrong}`),
+    );
+    assert.equal(await ovs.vsctl('get', 'port', h.port, 'tag'), String(QUARANTINE));
+  } finally {
+    await driver.close();
+  }
+});
+
+test('a command with no prompt within commandTimeoutMs is SwitchUnreachable and the session is dropped', {
+  skip,
+}, async () => {
+  const profile = ovsProfile({
+    dbSocket: ovs.dbSocket,
+    bridge: ovs.bridge,
+    rundir: ovs.rundir,
+    quarantineVlan: QUARANTINE,
+  });
+  const transport = new SshTransport(
+    {
+      switchName: 'tor-ssh',
+      host: sshd.host,
+      port: sshd.port,
+      username: sshd.username,
+      auth: { kind: 'key-file', path: sshd.keyFile },
+      enableSecret: null,
+      hostKeySha256: sshd.hostKeySha256,
+    },
+    profile,
+    { maxSessions: 1, connectTimeoutMs: 10_000, commandTimeoutMs: 300, idleCloseMs: 30_000 },
+    silentLogger(),
+  );
+  try {
+    await assert.rejects(
+      transport.withSession((s) => s.run('sleep 30')),
+      (err: unknown) =>
+        err instanceof SwitchUnreachable && /no prompt within 300 ms after 'sleep 30'/.test(err.message),
+    );
+    assert.equal(transport.stats().open, 0);
+    const reply = await transport.withSession((s) => s.run('echo still-here'));
+    assert.equal(reply.output, 'still-here');
+  } finally {
+    await transport.close();
   }
 });

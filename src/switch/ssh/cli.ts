@@ -120,6 +120,8 @@ export class CliReader {
     const lines = [...this.output];
     // The device echoes the command as the first line (unless echo is off, as the ovs profile sets it).
     if (command !== null && lines.length > 0 && (lines[0] ?? '').trim() === command.trim()) lines.shift();
+    // Blank lines around the output (the newline a shell prints for an unechoed command) carry nothing.
+    while (lines.length > 0 && (lines[0] ?? '').trim() === '') lines.shift();
     while (lines.length > 0 && (lines[lines.length - 1] ?? '').trim() === '') lines.pop();
     const output = lines.join('\n');
     this.command = null;

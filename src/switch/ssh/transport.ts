@@ -3,6 +3,7 @@
  * a per-command timeout, and a bounded pool of warm sessions per switch (reused, closed when idle).
  * Every connection or session failure becomes SwitchUnreachable.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Client, type ClientChannel } from 'ssh2';
 import { SwitchUnreachable } from '../../domain/errors.js';
@@ -19,6 +20,17 @@ export interface SshTarget {
     | { readonly kind: 'password'; readonly password: string };
   /** Answer to the device's password question after `enable` / `sudo`. */
   readonly enableSecret: string | null;
+  /** The switch's host key as OpenSSH prints it (`SHA256:…`, `ssh-keygen -lf`); null accepts any key. */
+  readonly hostKeySha256: string | null;
+}
+
+/** Pool counters, for switch health and benchmarks. */
+export interface TransportStats {
+  /** Sessions opened since start (a batch of many ports opens at most one). */
+  readonly opened: number;
+  /** Sessions open now, busy or idle. */
+  readonly open: number;
+  readonly idle: number;
 }
 
 export interface SessionSetup extends CliPatterns {
@@ -146,8 +158,7 @@ export class SshTransport {
   private open = 0;
   private privateKey: Buffer | null = null;
   private isClosed = false;
-  /** Sessions opened so far (a batch of many ports should open one). */
-  sessionsOpened = 0;
+  private opened = 0;
 
   constructor(
     private readonly target: SshTarget,
@@ -167,6 +178,10 @@ export class SshTransport {
     } finally {
       this.release(session, isHealthy);
     }
+  }
+
+  stats(): TransportStats {
+    return { opened: this.opened, open: this.open, idle: this.idle.length };
   }
 
   async close(): Promise<void> {
@@ -230,8 +245,17 @@ export class SshTransport {
         ? { password: target.auth.password }
         : { privateKey: await this.readKey(target.auth.path) };
     const client = new Client();
+    let isHostKeyWrong = false;
+    const hostVerifier = (key: Buffer) => {
+      if (target.hostKeySha256 === null) return true;
+      isHostKeyWrong = openSshFingerprint(key) !== target.hostKeySha256;
+      return !isHostKeyWrong;
+    };
     const channel = await new Promise<ClientChannel>((resolve, reject) => {
-      const onError = (err: Error) => reject(new SwitchUnreachable(target.switchName, err.message, { cause: err }));
+      const onError = (err: Error) => {
+        const reason = isHostKeyWrong ? `host key is not ${target.hostKeySha256}` : err.message;
+        reject(new SwitchUnreachable(target.switchName, reason, { cause: err }));
+      };
       client.once('error', onError);
       client.once('ready', () => {
         client.shell(PTY, (err, stream) => {
@@ -245,10 +269,11 @@ export class SshTransport {
         port: target.port,
         username: target.username,
         readyTimeout: this.options.connectTimeoutMs,
+        hostVerifier,
         ...auth,
       });
     });
-    this.sessionsOpened += 1;
+    this.opened += 1;
     const session = new ShellSession(client, channel, target, this.setup, this.options.commandTimeoutMs);
     try {
       await session.waitReply(null, this.options.connectTimeoutMs);
@@ -276,4 +301,9 @@ export class SshTransport {
     }
     return this.privateKey;
   }
+}
+
+/** OpenSSH's fingerprint of a host key blob: `SHA256:` + unpadded base64 of its SHA-256. */
+export function openSshFingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }

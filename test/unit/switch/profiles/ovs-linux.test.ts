@@ -84,6 +84,7 @@ test('the ssh driver renders a dry run without connecting', () => {
       username: 'bmnet',
       auth: { kind: 'password', password: 'pw' },
       enableSecret: null,
+      hostKeySha256: null,
     },
     profile,
     { maxSessions: 1, connectTimeoutMs: 1000, commandTimeoutMs: 1000, idleCloseMs: 1000 },
