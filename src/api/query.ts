@@ -1,6 +1,6 @@
 /** List queries the Neutron way: filters (repeat = any of), fields, sort_key/sort_dir, limit/marker pagination. */
 import { HTTPBadRequest } from '../domain/errors.js';
-import type { ColumnFilter } from '../store/store.js';
+import type { ColumnFilter, SqlPage } from '../store/store.js';
 import type { Json, JsonObject } from './wire.js';
 
 export type QueryValues = Readonly<Record<string, string | string[] | undefined>>;
@@ -96,6 +96,17 @@ export function parseListQuery(
   };
 }
 
+/**
+ * The page to cut in SQL when nothing else needs every row first: no in-memory filter and the order is
+ * by id (what openstacksdk's limit/marker pagination uses). One row more than the limit tells whether a
+ * next page exists.
+ */
+export function sqlPageOf(q: ListQuery): SqlPage | undefined {
+  if (q.limit === null || q.memory.length > 0) return undefined;
+  if (q.sort.some((s) => s.key !== 'id' || s.desc)) return undefined;
+  return { limit: q.limit + 1, markerId: q.marker, reverse: q.pageReverse };
+}
+
 function matches(v: Json | undefined, wanted: string): boolean {
   if (typeof v === 'boolean') return v === (wanted.toLowerCase() === 'true' || wanted === '1');
   if (v === null || v === undefined) return wanted === '' || wanted === 'None';
@@ -123,8 +134,10 @@ export function pageOf(
   q: ListQuery,
   selfUrl: (params: URLSearchParams) => string,
   original: URLSearchParams,
+  isCutInSql = false,
 ): Page {
   let rows = items.filter((item) => q.memory.every((f) => f.values.some((w) => matches(item[f.attr], w))));
+  if (isCutInSql) return cutPage(rows, q, selfUrl, original);
   const sort =
     q.sort.length > 0 || q.limit !== null || q.marker !== null ? [...q.sort, { key: 'id', desc: false }] : [];
   if (sort.length > 0) {
@@ -163,12 +176,43 @@ export function pageOf(
     if (first && start > 0) link(String(first.id), true, 'previous');
     rows = page;
   }
-  if (q.fields.length > 0) {
-    rows = rows.map((r) => {
-      const o: JsonObject = {};
-      for (const f of q.fields) if (f in r) o[f] = r[f] as Json;
-      return o;
-    });
-  }
-  return { items: rows, links };
+  return { items: selectFields(rows, q.fields), links };
+}
+
+function selectFields(rows: JsonObject[], fields: readonly string[]): JsonObject[] {
+  if (fields.length === 0) return rows;
+  return rows.map((r) => {
+    const o: JsonObject = {};
+    for (const f of fields) if (f in r) o[f] = r[f] as Json;
+    return o;
+  });
+}
+
+/** Links for a page SQL already cut (limit + 1 rows, ordered by id; reversed pages come newest first). */
+function cutPage(
+  rows: JsonObject[],
+  q: ListQuery,
+  selfUrl: (p: URLSearchParams) => string,
+  original: URLSearchParams,
+): Page {
+  const limit = q.limit ?? rows.length;
+  const hasMore = rows.length > limit;
+  let page = rows.slice(0, limit);
+  if (q.pageReverse) page = page.reverse();
+  const links: JsonObject[] = [];
+  const link = (marker: unknown, reverse: boolean, rel: string) => {
+    const p = new URLSearchParams(original);
+    p.delete('marker');
+    p.delete('page_reverse');
+    p.set('marker', String(marker));
+    if (reverse) p.set('page_reverse', 'True');
+    links.push({ href: selfUrl(p), rel });
+  };
+  const first = page[0];
+  const last = page[page.length - 1];
+  const hasNext = q.pageReverse ? q.marker !== null : hasMore;
+  const hasPrevious = q.pageReverse ? hasMore : q.marker !== null;
+  if (last && hasNext) link(last.id, false, 'next');
+  if (first && hasPrevious) link(first.id, true, 'previous');
+  return { items: selectFields(page, q.fields), links };
 }

@@ -34,7 +34,7 @@ import {
   showSubnet,
   updateSubnet,
 } from './neutron/subnets.js';
-import { type Filterable, type ListQuery, pageOf, parseListQuery, type QueryValues } from './query.js';
+import { type Filterable, type ListQuery, pageOf, parseListQuery, type QueryValues, sqlPageOf } from './query.js';
 import { type JsonObject, resourceBody } from './wire.js';
 
 declare module 'fastify' {
@@ -161,7 +161,8 @@ export function buildApi(ctx: ApiContext, auth: AuthConfig, log: Logger): Fastif
       const q = parseListQuery(req.query as QueryValues, r.filters, r.special, ctx.api.maxPageSize);
       const items = await r.list(ctx, req.caller, q);
       const original = new URLSearchParams(req.url.split('?')[1] ?? '');
-      const page = pageOf(items, q, (p) => `${baseUrl(req)}${path}?${p.toString()}`, original);
+      const isCut = r.collection !== 'segments' && sqlPageOf(q) !== undefined;
+      const page = pageOf(items, q, (p) => `${baseUrl(req)}${path}?${p.toString()}`, original, isCut);
       return page.links.length > 0
         ? { [r.collection]: page.items, [`${r.collection}_links`]: page.links }
         : { [r.collection]: page.items };

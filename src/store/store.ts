@@ -35,6 +35,13 @@ export interface ChangeEvent {
   readonly createdAt: string;
 }
 
+/** A page cut in SQL: ordered by id, after (or before, reversed) a marker id, at most `limit` rows. */
+export interface SqlPage {
+  readonly limit: number;
+  readonly markerId: string | null;
+  readonly reverse: boolean;
+}
+
 /** Visibility: null = everything (admin), else what a project may see. */
 export type Visibility = { readonly projectId: string } | null;
 
@@ -59,6 +66,13 @@ function applyFilters<Q extends AnySelect>(q: Q, filters: readonly ColumnFilter[
   return out;
 }
 
+function applyPage<Q extends AnySelect>(q: Q, page: SqlPage | undefined): Q {
+  if (!page) return q;
+  let out = q;
+  if (page.markerId !== null) out = out.where((eb) => eb(eb.ref('id'), page.reverse ? '<' : '>', page.markerId)) as Q;
+  return out.orderBy('id', page.reverse ? 'desc' : 'asc').limit(page.limit) as Q;
+}
+
 export class Repos {
   constructor(
     protected readonly db: Db,
@@ -74,10 +88,14 @@ export class Repos {
     return { network: networkFromRow(row), segment: segmentFromRow(seg) };
   }
 
-  async listNetworks(filters: readonly ColumnFilter[], visible: Visibility): Promise<NetworkWithSegment[]> {
+  async listNetworks(
+    filters: readonly ColumnFilter[],
+    visible: Visibility,
+    page?: SqlPage,
+  ): Promise<NetworkWithSegment[]> {
     let q = applyFilters(this.db.selectFrom('networks').selectAll(), filters);
     if (visible) q = q.where((eb) => eb.or([eb('project_id', '=', visible.projectId), eb('shared', '=', 1)]));
-    const rows = await q.execute();
+    const rows = await applyPage(q, page).execute();
     if (rows.length === 0) return [];
     const segs = await this.db
       .selectFrom('segments')
@@ -163,7 +181,7 @@ export class Repos {
     return row ? subnetFromRow(row) : null;
   }
 
-  async listSubnets(filters: readonly ColumnFilter[], visible: Visibility): Promise<Subnet[]> {
+  async listSubnets(filters: readonly ColumnFilter[], visible: Visibility, page?: SqlPage): Promise<Subnet[]> {
     let q = applyFilters(this.db.selectFrom('subnets').selectAll(), filters);
     if (visible) {
       q = q.where((eb) =>
@@ -173,7 +191,7 @@ export class Repos {
         ]),
       );
     }
-    return (await q.execute()).map(subnetFromRow);
+    return (await applyPage(q, page).execute()).map(subnetFromRow);
   }
 
   async subnetsOfNetworks(networkIds: readonly string[]): Promise<Subnet[]> {
@@ -200,14 +218,19 @@ export class Repos {
     return row ? portFromRow(row) : null;
   }
 
-  async listPorts(filters: readonly ColumnFilter[], visible: Visibility, portIds?: readonly string[]): Promise<Port[]> {
+  async listPorts(
+    filters: readonly ColumnFilter[],
+    visible: Visibility,
+    portIds?: readonly string[],
+    page?: SqlPage,
+  ): Promise<Port[]> {
     let q = applyFilters(this.db.selectFrom('ports').selectAll(), filters);
     if (visible) q = q.where('project_id', '=', visible.projectId);
     if (portIds) {
       if (portIds.length === 0) return [];
       q = q.where('id', 'in', portIds);
     }
-    return (await q.execute()).map(portFromRow);
+    return (await applyPage(q, page).execute()).map(portFromRow);
   }
 
   async portIdsWithAddress(ip: { ipAddress?: readonly string[]; subnetId?: readonly string[] }): Promise<string[]> {

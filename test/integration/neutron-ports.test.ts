@@ -330,6 +330,26 @@ describe('Neutron API: subnets and ports', () => {
     assert.equal(new Set(ips).size, ips.length);
   });
 
+  test('limit/marker pages walk forward by next links and back by previous links', async () => {
+    const all = (await b.call('GET', '/v2.0/ports?sort_key=id')).body.ports.map((p: Body) => p.id);
+    const walk = async (start: string, rel: string) => {
+      const seen: string[][] = [];
+      let next: string | null = start;
+      while (next) {
+        const page = await b.call('GET', next);
+        seen.push(page.body.ports.map((p: Body) => p.id));
+        const link = (page.body.ports_links ?? []).find((l: Body) => l.rel === rel);
+        next = link ? new URL(link.href).pathname + new URL(link.href).search : null;
+      }
+      return seen;
+    };
+    const forward = await walk('/v2.0/ports?limit=7', 'next');
+    assert.deepEqual(forward.flat(), all);
+    const lastId = all[all.length - 1];
+    const backward = await walk(`/v2.0/ports?limit=7&marker=${lastId}&page_reverse=True`, 'previous');
+    assert.deepEqual(backward.reverse().flat(), all.slice(0, -1));
+  });
+
   test('read-only and unknown attributes on update are 400', async () => {
     const p = (await b.call('GET', '/v2.0/ports?name=bm-port-1')).body.ports[0];
     assert.equal((await b.call('PUT', `/v2.0/ports/${p.id}`, { port: { network_id: net.id } })).status, 400);

@@ -13,7 +13,7 @@ import { assertMaySet, canSeeNetwork, owningProject, seesAll } from '../../domai
 import { allocateVlan } from '../../domain/vlan-pool.js';
 import type { NetworkWithSegment, Tx } from '../../store/store.js';
 import type { ApiContext } from '../context.js';
-import type { Filterable, ListQuery } from '../query.js';
+import { type Filterable, type ListQuery, sqlPageOf } from '../query.js';
 import { checkKnown, type JsonObject, networkToWire, toBool, toInt, toStr, toStringList } from '../wire.js';
 import { checkRevision } from './revision.js';
 
@@ -192,7 +192,11 @@ export async function createNetworks(
 }
 
 export async function listNetworks(ctx: ApiContext, caller: Caller, q: ListQuery) {
-  const rows = await ctx.store.listNetworks(q.sql, seesAll(caller) ? null : { projectId: caller.projectId });
+  const rows = await ctx.store.listNetworks(
+    q.sql,
+    seesAll(caller) ? null : { projectId: caller.projectId },
+    sqlPageOf(q),
+  );
   const subnets = await subnetIdsByNetwork(
     ctx.store,
     rows.map((r) => r.network.id),

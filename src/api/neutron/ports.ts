@@ -19,7 +19,7 @@ import { assertCanUseNetwork, assertMaySet, canSeeOwned, owningProject, seesAll 
 import { isMac, parseMac } from '../../domain/values.js';
 import type { Tx } from '../../store/store.js';
 import type { ApiContext } from '../context.js';
-import type { Filterable, ListQuery } from '../query.js';
+import { type Filterable, type ListQuery, sqlPageOf } from '../query.js';
 import {
   checkBaremetalProfile,
   checkKnown,
@@ -326,7 +326,12 @@ export async function listPorts(ctx: ApiContext, caller: Caller, q: ListQuery): 
       ...(subnetId.length ? { subnetId } : {}),
     });
   }
-  const rows = await ctx.store.listPorts(sql, seesAll(caller) ? null : { projectId: caller.projectId }, ids);
+  const rows = await ctx.store.listPorts(
+    sql,
+    seesAll(caller) ? null : { projectId: caller.projectId },
+    ids,
+    sqlPageOf(q),
+  );
   return rows.map((p) => portToWire(p, caller));
 }
 

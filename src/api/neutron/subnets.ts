@@ -7,7 +7,7 @@ import type { Caller, Subnet } from '../../domain/model.js';
 import { canSeeNetwork, owningProject, seesAll } from '../../domain/policy.js';
 import type { Tx } from '../../store/store.js';
 import type { ApiContext } from '../context.js';
-import type { Filterable, ListQuery } from '../query.js';
+import { type Filterable, type ListQuery, sqlPageOf } from '../query.js';
 import {
   checkKnown,
   type JsonObject,
@@ -181,7 +181,11 @@ export async function createSubnets(
 }
 
 export async function listSubnets(ctx: ApiContext, caller: Caller, q: ListQuery): Promise<JsonObject[]> {
-  const rows = await ctx.store.listSubnets(q.sql, seesAll(caller) ? null : { projectId: caller.projectId });
+  const rows = await ctx.store.listSubnets(
+    q.sql,
+    seesAll(caller) ? null : { projectId: caller.projectId },
+    sqlPageOf(q),
+  );
   const external = new Set(
     (await ctx.store.listNetworks([{ column: 'external', values: [1] }], null)).map((n) => n.network.id),
   );
