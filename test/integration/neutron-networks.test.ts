@@ -111,6 +111,20 @@ describe('Neutron API: versions, extensions, networks', () => {
     assert.equal(names.length, 0, 'nothing half-written');
   });
 
+  test('concurrent creates never take one VLAN twice', async () => {
+    const c = await startBmnet('network:\n  physnets:\n    p: {vlan_ranges: ["3000:3029"]}\n');
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => c.call('POST', '/v2.0/networks', { network: { name: `n${i}` } })),
+      );
+      const vlans = results.map((r) => r.body.network['provider:segmentation_id']);
+      assert.equal(new Set(vlans).size, 30);
+      assert.equal((await c.call('POST', '/v2.0/networks', { network: { name: 'one-too-many' } })).status, 503);
+    } finally {
+      await c.close();
+    }
+  });
+
   test('flat networks: one per physnet, no segmentation id', async () => {
     const f = await b.call('POST', '/v2.0/networks', {
       network: { 'provider:network_type': 'flat', 'provider:physical_network': 'physnet2' },

@@ -170,7 +170,7 @@ export async function createSubnets(
         tags: [],
         createdAt: now,
         updatedAt: now,
-        revisionNumber: 0,
+        revisionNumber: 1,
       };
       await tx.insertSubnet(subnet);
       await tx.addEvent('subnet.created', subnet.id, { networkId: subnet.networkId });
