@@ -266,6 +266,19 @@ test('an idle session is closed after idleCloseMs; the next batch opens a new on
   }
 });
 
+test('idleCloseMs 0 opens one session per batch (the networking-generic-switch way)', { skip }, async () => {
+  const { driver, transport } = makeDriver({ maxSessions: 1, idleCloseMs: 0 });
+  try {
+    const h = await ovs.addHost({ name: 'perchg', tag: QUARANTINE });
+    await driver.apply([{ kind: 'set-access', port: port(h), vlan: parseVlan(182) }]);
+    await driver.apply([{ kind: 'set-access', port: port(h), vlan: parseVlan(183) }]);
+    assert.equal(await ovs.vsctl('get', 'port', h.port, 'tag'), '183');
+    assert.deepEqual(transport.stats(), { opened: 2, open: 0, idle: 0 });
+  } finally {
+    await driver.close();
+  }
+});
+
 test('a switch presenting another host key is SwitchUnreachable and gets no commands', { skip }, async () => {
   const wrong = 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
   const { driver } = makeDriver({ hostKeySha256: wrong });

@@ -41,7 +41,11 @@ export interface DeviceProfile {
 /** The lines `apply(ops)` sends between entering config mode and committing. */
 export function renderOps(profile: DeviceProfile, ops: readonly SwitchOp[]): readonly string[] {
   for (const op of ops) checkOpNames(profile, op);
-  return profile.batch(ops.flatMap((op) => profile.render(op)));
+  // Adding or removing no VLANs is nothing to send (and an empty VLAN list is a syntax error on most CLIs).
+  const effective = ops.filter(
+    (op) => !((op.kind === 'add-tagged' || op.kind === 'remove-tagged') && op.vlans.length === 0),
+  );
+  return profile.batch(effective.flatMap((op) => profile.render(op)));
 }
 
 /** Refuses a port or LAG name the vendor would not accept (and that could smuggle CLI syntax). */

@@ -44,7 +44,7 @@ export interface TransportOptions {
   readonly maxSessions: number;
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
-  /** A warm session unused this long is closed. */
+  /** A warm session unused this long is closed; 0 closes every session after its batch. */
   readonly idleCloseMs: number;
 }
 
@@ -218,7 +218,8 @@ export class SshTransport {
   }
 
   private release(session: ShellSession, isHealthy: boolean): void {
-    if (isHealthy && session.closedReason === null && !this.isClosed) {
+    // idleCloseMs <= 0: no warm sessions, one session per batch (how networking-generic-switch connects).
+    if (isHealthy && session.closedReason === null && !this.isClosed && this.options.idleCloseMs > 0) {
       const timer = setTimeout(() => this.closeIdle(session), this.options.idleCloseMs);
       timer.unref();
       this.idle.push({ session, timer });
@@ -256,12 +257,14 @@ export class SshTransport {
         const reason = isHostKeyWrong ? `host key is not ${target.hostKeySha256}` : err.message;
         reject(new SwitchUnreachable(target.switchName, reason, { cause: err }));
       };
-      client.once('error', onError);
+      client.on('error', onError);
       client.once('ready', () => {
         client.shell(PTY, (err, stream) => {
           client.off('error', onError);
-          if (err) reject(new SwitchUnreachable(target.switchName, `no shell: ${err.message}`, { cause: err }));
-          else resolve(stream);
+          if (err) {
+            client.end();
+            reject(new SwitchUnreachable(target.switchName, `no shell: ${err.message}`, { cause: err }));
+          } else resolve(stream);
         });
       });
       client.connect({
