@@ -23,8 +23,7 @@ if (m === null || values.root === undefined) {
   process.exit(2);
 }
 const server = await startTftpServer({
-  host: (m[1] ?? '').replace(/^\[|\]$/g, ''),
-  port: Number(m[2]),
+  listen: { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port: Number(m[2]) },
   root: values.root,
   logger: silentLogger(),
   registry: new Registry(),

@@ -57,8 +57,7 @@ before(async () => {
   await mkdir(join(root, 'subdir'));
   await run('mkfifo', [join(root, 'fifo')]);
   server = await startTftpServer({
-    host: '127.0.0.1',
-    port: 0,
+    listen: { host: '127.0.0.1', port: 0 },
     root,
     logger: silentLogger(),
     registry: new Registry(),

@@ -44,8 +44,7 @@ async function serve(extra: Partial<Parameters<typeof startTftpServer>[0]> = {})
   const events: TftpEvent[] = [];
   const registry = new Registry();
   const server = await startTftpServer({
-    host: '127.0.0.1',
-    port: 0,
+    listen: { host: '127.0.0.1', port: 0 },
     root: dir,
     logger: silentLogger(),
     registry,
@@ -289,4 +288,34 @@ test('a repeated request from the same client port starts one transfer', async (
   assert.equal(sha256(result.data), sha256(payload));
   await until(() => events.some((e) => e.kind === 'completed'));
   assert.equal(events.filter((e) => e.kind === 'request').length, 1);
+});
+
+test('a handed-over listen socket and a pool of transfer sockets: the socket is reused, on a new port each time', async () => {
+  const listen = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => listen.bind(0, '127.0.0.1', resolve));
+  const pooled = dgram.createSocket('udp4');
+  pooled.on('error', () => undefined);
+  await new Promise<void>((resolve) => pooled.bind(0, '127.0.0.1', resolve));
+  sockets.push(pooled);
+  const released: boolean[] = [];
+  const { server, events } = await serve({
+    listen: { socket: listen },
+    transferSockets: {
+      open: async () => pooled,
+      release: (s) => released.push(s === pooled),
+    },
+  });
+  const ports: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const c = await clientSocket();
+    const first = await request(c, rrq('payload.bin'), server.address.port);
+    ports.push(first.port);
+    const result = await receive(c, first, 512);
+    assert.equal(sha256(result.data), sha256(payload));
+    await until(() => released.length === i + 1, { what: 'the socket back in the pool' });
+  }
+  // Linux gives a socket bound to port 0 a new ephemeral port when it is disconnected and connected again.
+  assert.equal(new Set(ports).size, 3);
+  assert.deepStrictEqual(released, [true, true, true]);
+  assert.equal(events.filter((e) => e.kind === 'completed').length, 3);
 });

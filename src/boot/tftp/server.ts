@@ -3,9 +3,8 @@
  * ephemeral socket (RFC 1350 §4: a new transfer id), connected to the client so the kernel drops
  * datagrams from anyone else. The protocol lives in `session.ts`; this file carries out its actions.
  */
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import { realpath } from 'node:fs/promises';
-import { isIPv6 } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../../logging.js';
@@ -20,6 +19,7 @@ import {
   type SessionAction,
   type SessionLimits,
 } from './session.js';
+import { bindListenSocket, localTransferSockets, type TransferSockets } from './sockets.js';
 
 export interface TftpClient {
   readonly address: string;
@@ -78,9 +78,13 @@ export type TftpEvent =
     };
 
 export interface TftpServerOptions {
-  readonly host: string;
-  /** 69 in production; 0 picks a free port (tests). */
-  readonly port: number;
+  /**
+   * Where requests arrive: an address and port to bind (69 in production, 0 picks a free one), or a socket
+   * already bound (e.g. created in an attachment's namespace and handed over); the server owns it then.
+   */
+  readonly listen: { readonly host: string; readonly port: number } | { readonly socket: dgram.Socket };
+  /** Sockets for transfers (default: new ones on the listen address, in this process's namespace). */
+  readonly transferSockets?: TransferSockets;
   readonly root: string;
   readonly logger: Logger;
   readonly registry: Registry;
@@ -109,6 +113,8 @@ interface Transfer {
   readonly file: string;
   timer: NodeJS.Timeout | null;
   timerDelayMs: number;
+  /** Removes this transfer's listeners from its socket. */
+  detach: () => void;
 }
 
 const LISTEN_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -146,23 +152,19 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
   const cache = new FileCache(options.cacheBytes ?? 256 * 1024 * 1024);
   const metrics = counters(options.registry);
   const realRoot = await realpath(options.root);
-  const family = isIPv6(options.host) ? 'udp6' : 'udp4';
   const transfers = new Map<string, Transfer>();
   /** Requests whose content is being looked up (keys as in `transfers`). */
   const starting = new Set<string>();
   let isClosed = false;
   const emit = (event: TftpEvent) => options.onEvent?.(event);
 
-  const listen = dgram.createSocket(family);
+  const listen =
+    'socket' in options.listen
+      ? options.listen.socket
+      : await bindListenSocket(options.listen.host, options.listen.port);
+  const sockets = options.transferSockets ?? localTransferSockets(listen.address().address);
   listen.on('message', (msg, rinfo) => onRequest(msg, { address: rinfo.address, port: rinfo.port }));
   listen.on('error', (err) => log.error({ err }, 'tftp listen socket error'));
-  await new Promise<void>((resolve, reject) => {
-    listen.once('error', reject);
-    listen.bind({ address: options.host, port: options.port, exclusive: true }, () => {
-      listen.off('error', reject);
-      resolve();
-    });
-  });
 
   // A rack booting at once sends hundreds of requests in a burst; the kernel caps this at net.core.rmem_max.
   listen.setRecvBufferSize(LISTEN_RECEIVE_BUFFER_BYTES);
@@ -244,34 +246,47 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     if (isClosed) return;
     const negotiated = negotiateOptions(requested, limits, content.data.length);
     const session = new ReadSession(content.data, negotiated, limits);
-    const socket = dgram.createSocket(family);
-    const transfer: Transfer = { socket, session, client, file, timer: null, timerDelayMs: -1 };
-    transfers.set(key, transfer);
+    const socket = await sockets.open();
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
-        socket.bind({ address: options.host, port: 0 }, () =>
-          socket.connect(client.port, client.address, () => {
-            socket.off('error', reject);
-            resolve();
-          }),
-        );
+        socket.connect(client.port, client.address, () => {
+          socket.off('error', reject);
+          resolve();
+        });
       });
     } catch (err) {
-      transfers.delete(key);
-      socket.close();
+      sockets.release(socket);
       throw err;
     }
-    socket.on('message', (msg) => {
+    if (isClosed) {
+      socket.disconnect();
+      sockets.release(socket);
+      return;
+    }
+    const transfer: Transfer = { socket, session, client, file, timer: null, timerDelayMs: -1, detach: () => {} };
+    transfers.set(key, transfer);
+    const onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo) => {
+      // A reused socket may still hold a datagram from its previous client.
+      if (rinfo.port !== client.port || rinfo.address !== client.address) {
+        metrics.dropped.inc({ reason: 'unknown-transfer-id' });
+        return;
+      }
       const decoded = decodePacket(msg);
       if (!decoded.ok) {
         metrics.dropped.inc({ reason: decoded.reason });
         return;
       }
       apply(key, transfer, session.handle({ kind: 'packet', packet: decoded.packet, nowMs: now() }));
-    });
+    };
     // A connected UDP socket reports the client's ICMP port unreachable: the client is gone.
-    socket.on('error', (err) => end(key, transfer, { kind: 'socket-error', message: err.message }));
+    const onError = (err: Error) => end(key, transfer, { kind: 'socket-error', message: err.message });
+    socket.on('message', onMessage);
+    socket.on('error', onError);
+    transfer.detach = () => {
+      socket.off('message', onMessage);
+      socket.off('error', onError);
+    };
     apply(key, transfer, session.start(now()));
   }
 
@@ -331,7 +346,9 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     t.timer = null;
     if (transfers.get(key) !== t) return;
     transfers.delete(key);
-    t.socket.close();
+    t.detach();
+    t.socket.disconnect();
+    sockets.release(t.socket);
   }
 
   const bound = listen.address();
