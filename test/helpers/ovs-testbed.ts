@@ -46,6 +46,11 @@ export interface OvsTestbed {
    * port is added with no VLAN settings (Open vSwitch's trunk-all) — set it before sending traffic.
    */
   addHost(opts: { name: string; cidr?: string; tag?: number }): Promise<TestHost>;
+  /**
+   * A cable inside the switch: a veth pair in the switch namespace with `port` on the bridge (access port when
+   * `tag` is given) and `peer` free, e.g. for a second bridge acting as a LACP partner.
+   */
+  addLink(opts?: { tag?: number }): Promise<{ readonly port: string; readonly peer: string }>;
   /** Whether `from` gets an ICMP echo reply from `ip` (one probe, 1 s). */
   ping(from: TestHost, ip: string): Promise<boolean>;
   /** Stops ovsdb-server (the switch's management plane goes down; forwarding goes on). */
@@ -223,6 +228,15 @@ export async function startOvs(opts: { tag: string; bridge?: string }): Promise<
       const vlan = host.tag === undefined ? [] : ['--', 'set', 'port', port, `tag=${host.tag}`, 'vlan_mode=access'];
       await vsctl('add-port', bridge, port, ...vlan);
       return { name: host.name, namespace: hostNamespace, ifname, port, ip: host.cidr?.split('/')[0] ?? null };
+    },
+    async addLink(link) {
+      const port = uniqueName('l');
+      const peer = uniqueName('r');
+      await addVeth({ a: port, nsA: namespace, b: peer, nsB: namespace });
+      await tryRun('ip', ['netns', 'exec', namespace, 'ethtool', '-K', peer, 'tx', 'off']);
+      const vlan = link?.tag === undefined ? [] : ['--', 'set', 'port', port, `tag=${link.tag}`, 'vlan_mode=access'];
+      await vsctl('add-port', bridge, port, ...vlan);
+      return { port, peer };
     },
     async ping(from, ip) {
       const r = await tryRun('ip', ['netns', 'exec', from.namespace, 'ping', '-n', '-q', '-c', '1', '-W', '1', ip]);

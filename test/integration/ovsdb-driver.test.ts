@@ -318,3 +318,28 @@ test('a plan made on state that changed meanwhile fails on its guards and change
   await driver.apply([access(node.port, 200)]);
   assert.equal(await tagOf(node.port), '200');
 });
+
+test('an LACP bond negotiates with a real LACP partner (a second OVS bridge)', { skip }, async (t) => {
+  const a = await ovs.addLink({ tag: 900 });
+  const b = await ovs.addLink({ tag: 900 });
+  // the partner: a bond with LACP on another bridge of the same switch, over the far ends of the cables
+  await ovs.vsctl('add-br', 'partner', '--', 'set', 'bridge', 'partner', 'datapath_type=netdev');
+  await ovs.vsctl('add-bond', 'partner', 'pbond', a.peer, b.peer, 'lacp=active', 'bond_mode=balance-tcp');
+  t.after(() => ovs.vsctl('--if-exists', 'del-br', 'partner'));
+  const lag = name('lacp0');
+  await driver.apply([
+    { kind: 'set-lag', lag, members: [name(a.port), name(b.port)], settings: { mode: 'lacp', lacpRate: 'fast' } },
+    access('lacp0', 900),
+  ]);
+  const attached = (out: string, port: string) => new RegExp(`member: ${port}: current attached`).test(out);
+  await until(
+    async () => {
+      const out = await ovs.appctl('lacp/show', 'lacp0');
+      return /status: active negotiated/.test(out) && attached(out, a.port) && attached(out, b.port);
+    },
+    { timeoutMs: 15_000, what: 'LACP to negotiate with the partner on both members' },
+  );
+  assert.match(await ovs.appctl('bond/show', 'lacp0'), /lacp_status: negotiated/);
+  await driver.apply([{ kind: 'delete-lag', lag }, access(a.port, 900), access(b.port, 900)]);
+  assert.equal((await driver.read([lag])).get(lag)?.exists, false);
+});

@@ -15,7 +15,7 @@
  */
 import { assertNever, SwitchRejected, SwitchUnreachable } from '../../domain/errors.js';
 import type { LagMode, LagSettings, ObservedPort, ObservedPorts, SwitchOp } from '../../domain/switch-plan.js';
-import type { SwitchPortName, Vlan } from '../../domain/values.js';
+import { parseVlan, type SwitchPortName, type Vlan } from '../../domain/values.js';
 import type { Logger } from '../../logging.js';
 import type { SwitchDriver, SwitchIdentity } from '../driver.js';
 import { createOvsdbClient, type OvsdbClient, parseOvsdbRemote } from './client.js';
@@ -153,8 +153,9 @@ function lagSettings(p: PortRow): LagSettings {
 /** The VLANs a Port carries, by the rules in this file's header. */
 function portVlans(p: PortRow): { untagged: Vlan | null; tagged: Vlan[]; carriesAllVlans: boolean } {
   const mode = p.vlanMode ?? (p.tag !== null ? 'access' : 'trunk');
-  const trunks = p.trunks.filter((v) => v >= 1 && v <= 4094) as Vlan[];
-  const tag = p.tag !== null && p.tag >= 1 && p.tag <= 4094 ? (p.tag as Vlan) : null;
+  const isVlan = (v: number) => v >= 1 && v <= 4094; // OVS also stores 0 and 4095, which carry no VLAN here
+  const trunks = p.trunks.filter(isVlan).map(parseVlan);
+  const tag = p.tag !== null && isVlan(p.tag) ? parseVlan(p.tag) : null;
   switch (mode) {
     case 'access':
     case 'dot1q-tunnel':
