@@ -41,8 +41,6 @@ export function interfaceBlocks(text: string): Map<string, string[]> {
   return blocks;
 }
 
-const ALL_VLANS = parseVlanList('1-4094');
-
 export function parseRunningConfig(
   text: string,
   ports: readonly SwitchPortName[],
@@ -70,7 +68,8 @@ export function parseRunningConfig(
     const access = vlanOrNull(value(/^switchport access vlan (\d+)$/)) ?? (1 as Vlan);
     const native = vlanOrNull(value(/^switchport trunk native vlan (\d+)$/)) ?? (1 as Vlan);
     const allowedLines = lines.filter((l) => /^switchport trunk allowed vlan /.test(l));
-    let allowed: Vlan[] = dialect.isTrunkAllowedAllByDefault && allowedLines.length === 0 ? ALL_VLANS : [];
+    const carriesAllVlans = isTrunk && dialect.isTrunkAllowedAllByDefault && allowedLines.length === 0;
+    let allowed: Vlan[] = [];
     for (const l of allowedLines) {
       const add = /^switchport trunk allowed vlan add (.+)$/.exec(l);
       const list = add?.[1] ?? /^switchport trunk allowed vlan (.+)$/.exec(l)?.[1] ?? '';
@@ -87,6 +86,7 @@ export function parseRunningConfig(
       exists: true,
       untagged,
       tagged,
+      ...(carriesAllVlans ? { carriesAllVlans } : {}),
       isEnabled,
       lag:
         lagMembers || dialect.lagPattern.test(rawName)

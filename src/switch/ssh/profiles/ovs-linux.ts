@@ -201,9 +201,11 @@ export function parseOvsPorts(outputs: readonly string[], ports: readonly Switch
     const tag = vlans(r.get('tag'))[0] ?? null;
     const trunks = vlans(r.get('trunks'));
     const mode = atom(setMembers(r.get('vlan_mode'))[0] ?? null);
-    const isAccess = mode === 'access' || (mode === null && tag !== null);
-    const untagged = mode === 'trunk' ? null : tag;
+    const isAccess = mode === 'access' || mode === 'dot1q-tunnel' || (mode === null && tag !== null);
+    const untagged = mode === 'trunk' || mode === 'native-tagged' ? null : tag;
     const tagged = isAccess ? [] : trunks.filter((v) => v !== untagged);
+    // Not access and no trunks: Open vSwitch carries every VLAN on the port.
+    const carriesAllVlans = !isAccess && trunks.length === 0;
     const lacp = atom(setMembers(r.get('lacp'))[0] ?? null);
     const bondMode = atom(setMembers(r.get('bond_mode'))[0] ?? null);
     const other = mapEntries(r.get('other_config'));
@@ -218,6 +220,7 @@ export function parseOvsPorts(outputs: readonly string[], ports: readonly Switch
       exists: true,
       untagged,
       tagged,
+      ...(carriesAllVlans ? { carriesAllVlans } : {}),
       isEnabled: ifaces.length > 0 && ifaces.every((i) => i.isUp),
       lag: isBond ? { members: ifaces.map((i) => i.name as SwitchPortName).sort(), settings } : null,
       memberOf: null,

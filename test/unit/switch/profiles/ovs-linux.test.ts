@@ -102,7 +102,7 @@ test('the ssh driver renders a dry run without connecting', () => {
 
 test('ovs parsePorts reads captured ovs-vsctl list output', () => {
   const [port = '', iface = ''] = readFixture('test/fixtures/switch/ovs/list-port-interface.txt').split('\n');
-  const asked = names('btdjg1p', 'btdjg2p', 'bond7', 'btdjg3p', 'eth99');
+  const asked = names('btdjg1p', 'btdjg2p', 'bond7', 'btdjg3p', 'tor1', 'eth99');
   const got = profile.parsePorts([port, iface], asked);
   assert.deepEqual(
     [...got.values()],
@@ -119,6 +119,17 @@ test('ovs parsePorts reads captured ovs-vsctl list output', () => {
         memberOf: null,
       },
       { name: 'btdjg3p', exists: true, untagged: null, tagged: [], isEnabled: true, lag: null, memberOf: 'bond7' },
+      // The bridge's internal port has no tag and no trunks: Open vSwitch's trunk-all.
+      {
+        name: 'tor1',
+        exists: true,
+        untagged: null,
+        tagged: [],
+        carriesAllVlans: true,
+        isEnabled: false,
+        lag: null,
+        memberOf: null,
+      },
       { name: 'eth99', exists: false, untagged: null, tagged: [], isEnabled: false, lag: null, memberOf: null },
     ],
   );
