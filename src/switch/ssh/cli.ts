@@ -137,6 +137,10 @@ function firstError(lines: readonly string[], errors: readonly RegExp[]): string
 
 /** Index where an escape sequence that has not ended yet starts (text.length when none). */
 function unfinishedEscapeAt(text: string): number {
+  // An OSC (window title) runs until BEL or ESC + backslash; wait for its end unless it is implausibly long.
+  const osc = text.lastIndexOf('\x1b]');
+  const tail = text.slice(osc);
+  if (osc >= 0 && tail.length < 256 && !tail.includes('\x07') && !tail.includes('\x1b\\')) return osc;
   const at = text.lastIndexOf('\x1b');
   if (at < 0) return text.length;
   const rest = text.slice(at);
@@ -144,5 +148,5 @@ function unfinishedEscapeAt(text: string): number {
   if (complete.test(rest)) return text.length;
   // ESC then only parameter characters so far: wait for the rest (bounded, so junk cannot stall output).
   // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escapes are control characters
-  return rest.length < 64 && /^\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*|\x1b?|[()])?$/.test(rest) ? at : text.length;
+  return rest.length < 64 && /^\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*|[()])?$/.test(rest) ? at : text.length;
 }

@@ -71,6 +71,15 @@ test('output split at any byte, even inside an escape sequence, reads the same',
   }
 });
 
+test('a window title (OSC) split at any byte is removed whole', () => {
+  const text = '\x1b]0;root@sw: ~\x1b\\root@sw:~# ';
+  for (let cut = 1; cut < text.length; cut += 1) {
+    const reader = new CliReader(bash);
+    const events = [...reader.push(text.slice(0, cut)), ...reader.push(text.slice(cut))];
+    assert.deepEqual(replies(events), [{ kind: 'reply', command: null, output: '', error: null }], `cut at ${cut}`);
+  }
+});
+
 test('without echo (pty ECHO off), the first line of output is kept', () => {
   const reader = new CliReader(bash);
   reader.sent('ovs-vsctl list Port');
