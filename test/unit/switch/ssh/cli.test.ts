@@ -57,6 +57,35 @@ test('a captured bash session: banner, echo dropped, bracketed-paste escapes and
   ]);
 });
 
+test('any re-chunking of the captured session gives the same replies (seeded random splits)', () => {
+  const fixture = JSON.parse(readFileSync('test/fixtures/switch/ssh/bash-session.json', 'utf8')) as {
+    chunks: string[];
+  };
+  const commands = [
+    'echo hello',
+    'ovs-vsctl --db=unix:/nonexistent/db.sock --timeout=1 -- set port eth9 tag=10',
+    "printf 'line1\\r\\nline2\\n'",
+  ];
+  const want = replies(converse(bash, fixture.chunks, commands));
+  let seed = 20261126;
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed;
+  };
+  for (let round = 0; round < 200; round += 1) {
+    // Split inside the captured chunks only: the shell never sends the next echo before we sent the command.
+    const chunks: string[] = [];
+    for (const original of fixture.chunks) {
+      for (let at = 0; at < original.length; ) {
+        const size = 1 + (next() % 24);
+        chunks.push(original.slice(at, at + size));
+        at += size;
+      }
+    }
+    assert.deepEqual(replies(converse(bash, chunks, commands)), want, `seed round ${round}`);
+  }
+});
+
 test('output split at any byte, even inside an escape sequence, reads the same', () => {
   const text = 'show x\r\nEthernet1 \x1b[1mup\x1b[0m\r\n\x1b[?2004hsw1#';
   for (let cut = 1; cut < text.length; cut += 1) {
