@@ -1,23 +1,27 @@
 /**
  * `sonic`: SONiC's `config` CLI (sonic-utilities), run as root after `sudo -i`. Syntax from
- * reference/switch-cli.md §3.4 (networking-generic-switch's `netmiko_sonic` templates) and the SONiC
- * Command Reference (sonic-utilities doc/Command-Reference.md: `config vlan member`, `config portchannel`,
- * `config interface shutdown|startup`, `config save`). Each command applies at once; the VLANs must exist
- * (`config vlan add`), as with networking-generic-switch.
+ * reference/switch-cli.md §3.4 (networking-generic-switch's `netmiko_sonic` templates), the SONiC Command
+ * Reference (sonic-utilities doc/Command-Reference.md) and sonic-utilities' own checks (config/vlan.py,
+ * config/switchport.py, utilities_common/cli.py): a port takes VLAN members only in `switchport mode`
+ * access or trunk, and only trunk mode takes tagged members; a second untagged VLAN is refused
+ * ("is already untagged member!"); `config vlan member del all PORT` removes every membership of a port.
+ * Each command applies at once. Preconditions, as with networking-generic-switch: the VLANs exist
+ * (`config vlan add`) and managed ports are in `config switchport mode trunk`.
  *
- * Limit: SONiC keeps untagged membership per VLAN, so `set-access` adds the new untagged membership but
- * cannot drop an earlier one without knowing it; the reconciler's read-back reports a port left with two.
+ * VLAN model: `set-access` removes every membership and adds the one untagged VLAN, so it needs no
+ * knowledge of the port's previous VLAN and never leaves two untagged VLANs.
  */
 import { assertNever, InvalidInput } from '../../../domain/errors.js';
 import type { LagSettings, ObservedPort, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.js';
 import type { SwitchPortName, Vlan } from '../../../domain/values.js';
 import { completePorts, type DeviceProfile, lineByLine, vlanOrNull } from '../profile.js';
 
+/** SONiC port channels are LACP (teamd); `config portchannel add` has no static mode. */
 function renderLag(lag: SwitchPortName, members: readonly SwitchPortName[], s: LagSettings): string[] {
+  if (s.mode !== 'lacp') throw new InvalidInput(`the sonic profile makes LACP port channels only, not '${s.mode}'`);
   const opts = [
     ...(s.minLinks === undefined ? [] : [`--min-links ${s.minLinks}`]),
-    ...(s.mode === 'lacp' && s.lacpRate !== undefined ? [`--fast-rate ${s.lacpRate === 'fast'}`] : []),
-    ...(s.mode === 'lacp' ? [] : ['--static true']),
+    ...(s.lacpRate === undefined ? [] : [`--fast-rate ${s.lacpRate === 'fast'}`]),
   ];
   return [
     ['config portchannel add', ...opts, lag].join(' '),
@@ -28,7 +32,7 @@ function renderLag(lag: SwitchPortName, members: readonly SwitchPortName[], s: L
 function render(op: SwitchOp): readonly string[] {
   switch (op.kind) {
     case 'set-access':
-      return [`config vlan member add -u ${op.vlan} ${op.port}`];
+      return [`config vlan member del all ${op.port}`, `config vlan member add -u ${op.vlan} ${op.port}`];
     case 'add-tagged':
       return op.vlans.map((v) => `config vlan member add ${v} ${op.port}`);
     case 'remove-tagged':
@@ -87,11 +91,10 @@ export function parseSonicPorts(outputs: readonly string[], ports: readonly Swit
   };
   for (const [name, row] of Object.entries(table('PORT'))) add(name, row, null);
   for (const [name, row] of Object.entries(table('PORTCHANNEL'))) {
-    const isStatic = row.static === 'true';
     const minLinks = Number(row.min_links);
     const settings: LagSettings = {
-      mode: isStatic ? 'static' : 'lacp',
-      ...(isStatic ? {} : { lacpRate: row.fast_rate === 'true' ? 'fast' : 'slow' }),
+      mode: 'lacp',
+      lacpRate: row.fast_rate === 'true' ? 'fast' : 'slow',
       ...(Number.isInteger(minLinks) && minLinks > 0 ? { minLinks } : {}),
     };
     const list = (members.get(name) ?? []).map((m) => m as SwitchPortName).sort();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { InvalidInput } from '../../../../src/domain/errors.js';
 import { renderOps } from '../../../../src/switch/ssh/profile.js';
 import { sonic } from '../../../../src/switch/ssh/profiles/sonic.js';
 import { type GoldenCase, goldenOps, names, readFixture } from './golden.js';
@@ -7,8 +8,11 @@ import { type GoldenCase, goldenOps, names, readFixture } from './golden.js';
 const ops = goldenOps({ port: 'Ethernet0', lag: 'PortChannel0010', members: ['Ethernet8', 'Ethernet12'] });
 
 const want: Record<GoldenCase, readonly string[]> = {
-  'set access VLAN': ['config vlan member add -u 100 Ethernet0'],
-  'back to default: quarantine VLAN': ['config vlan member add -u 4000 Ethernet0'],
+  'set access VLAN': ['config vlan member del all Ethernet0', 'config vlan member add -u 100 Ethernet0'],
+  'back to default: quarantine VLAN': [
+    'config vlan member del all Ethernet0',
+    'config vlan member add -u 4000 Ethernet0',
+  ],
   'back to default: disable': ['config interface shutdown Ethernet0'],
   'add tagged VLANs': ['config vlan member add 200 Ethernet0', 'config vlan member add 201 Ethernet0'],
   'remove tagged VLANs': ['config vlan member del 201 Ethernet0'],
@@ -25,6 +29,12 @@ const want: Record<GoldenCase, readonly string[]> = {
 for (const [name, op] of Object.entries(ops) as [GoldenCase, (typeof ops)[GoldenCase]][]) {
   test(`sonic renders '${name}'`, () => assert.deepEqual(renderOps(sonic, [op]), want[name]));
 }
+
+test('sonic makes LACP port channels only (config portchannel add has no static mode)', () => {
+  const op = ops['create LAG with members'];
+  if (op.kind !== 'set-lag') throw new Error('the golden LAG case is a set-lag');
+  assert.throws(() => renderOps(sonic, [{ ...op, settings: { mode: 'static' } }]), InvalidInput);
+});
 
 test('sonic: commands run as root after sudo -i; save config is config save -y', () => {
   assert.deepEqual(sonic.enable, ['sudo -i']);
