@@ -16,7 +16,11 @@ export class MemoryDhcpState implements DhcpState {
   private readonly leases = new Map<string, Map<string, Lease>>(); // networkId → ip → lease
   private readonly traces = new Map<Mac, BootTraceEvent[]>();
 
-  constructor(private readonly tracePerMac = 100) {}
+  /** Keeps the last `tracePerMac` events of the last `traceMacs` MACs seen (spoofed MACs cannot fill memory). */
+  constructor(
+    private readonly tracePerMac = 100,
+    private readonly traceMacs = 10_000,
+  ) {}
 
   /** Adds or replaces a network; its leases are kept. */
   putNetwork(network: NetworkConfig): void {
@@ -63,7 +67,12 @@ export class MemoryDhcpState implements DhcpState {
     const list = this.traces.get(event.mac) ?? [];
     list.push(event);
     if (list.length > this.tracePerMac) list.splice(0, list.length - this.tracePerMac);
+    this.traces.delete(event.mac); // re-insert: the map's order is least recently seen first
     this.traces.set(event.mac, list);
+    for (const mac of this.traces.keys()) {
+      if (this.traces.size <= this.traceMacs) break;
+      this.traces.delete(mac);
+    }
   }
 
   /** Current leases of a network (for `bmnet` status output and tests). */

@@ -5,6 +5,7 @@
 import type { Mac } from '../domain/values.js';
 import { ZERO_ADDRESS } from './codec/ipv4.js';
 import { BootOp, BROADCAST_FLAG, MessageType, type MessageTypeCode, Opt } from './codec/option-codes.js';
+import { addressesValue } from './codec/options.js';
 import { type DhcpPacket, encodePacket } from './codec/packet.js';
 import type { LeaseDecision, NetworkView, Reservation, SubnetView } from './model.js';
 import { replyDestination } from './steps/addressing.js';
@@ -209,7 +210,7 @@ function replyPacket(req: DhcpRequest, reply: DhcpReply, type: MessageTypeCode, 
   const isNak = type === MessageType.Nak;
   const options = new Map<number, Buffer>([
     [Opt.MessageType, Buffer.from([type])],
-    [Opt.ServerId, reply.options.get(Opt.ServerId) ?? Buffer.from(net.serverAddress.split('.').map(Number))],
+    [Opt.ServerId, addressesValue([net.serverAddress])],
   ]);
   for (const [code, value] of reply.options) if (!options.has(code)) options.set(code, value);
   for (const [code, value] of echoedOptions(req)) options.set(code, value); // 61 then 82, last (RFC 3046 §2.2)

@@ -14,6 +14,7 @@ import { MemoryDhcpState, type NetworkConfig } from '../../src/dhcp/memory-state
 import type { Reservation, SubnetView } from '../../src/dhcp/model.js';
 import { openNamespaceSocket } from '../../src/dhcp/netns-socket.js';
 import { createDhcpMetrics, type DhcpServer, startDhcpServer } from '../../src/dhcp/server.js';
+import { DhcpSocketUnavailable } from '../../src/domain/errors.js';
 import { type Mac, parseMac } from '../../src/domain/values.js';
 import { silentLogger } from '../../src/logging.js';
 import {
@@ -398,5 +399,15 @@ test('a packet sent at the attached listener with a giaddr is dropped as unexpec
   await inNamespace(ns.server, process.execPath, ['-e', send]);
   await until(async () => (await counter('bmnet_dhcp_dropped_total', 'unexpected-relay')) > before, {
     what: 'unexpected-relay counter',
+  });
+});
+
+test('a namespace socket that cannot be opened fails with the namespace and the reason', { skip }, async () => {
+  await assert.rejects(openNamespaceSocket(namespaceName('absent')), (err: unknown) => {
+    return err instanceof DhcpSocketUnavailable && err.message.includes(namespaceName('absent'));
+  });
+  // port 67 of the server namespace is taken by the socket bmnet serves from
+  await assert.rejects(openNamespaceSocket(ns.server), (err: unknown) => {
+    return err instanceof DhcpSocketUnavailable && /EADDRINUSE/.test(err.message);
   });
 });

@@ -51,7 +51,7 @@ const SNAME = { offset: 44, length: 64 } as const;
 const FILE = { offset: 108, length: 128 } as const;
 const COOKIE_OFFSET = 236;
 const OPTIONS_OFFSET = 240;
-/** RFC 1542 §3.3 / BOOTP: replies are at least 300 bytes (some relays and ROMs drop shorter ones). */
+/** RFC 1542 §2.1: a BOOTP message is at least 300 bytes; relays and old ROMs may drop shorter ones. */
 export const MIN_MESSAGE_BYTES = 300;
 
 type Chunks = Map<number, Buffer[]>;

@@ -6,7 +6,7 @@
  * IP broadcast").
  */
 import { LIMITED_BROADCAST, ZERO_ADDRESS } from '../codec/ipv4.js';
-import { BROADCAST_FLAG, DhcpPort, MessageType, type MessageTypeCode } from '../codec/option-codes.js';
+import { DhcpPort, MessageType, type MessageTypeCode } from '../codec/option-codes.js';
 import type { DhcpRequest } from '../pipeline.js';
 
 export function replyDestination(req: DhcpRequest, type: MessageTypeCode): { address: string; port: number } {
@@ -14,6 +14,6 @@ export function replyDestination(req: DhcpRequest, type: MessageTypeCode): { add
   if (p.giaddr !== ZERO_ADDRESS) return { address: p.giaddr, port: DhcpPort.Server };
   if (type === MessageType.Nak) return { address: LIMITED_BROADCAST, port: DhcpPort.Client };
   if (p.ciaddr !== ZERO_ADDRESS) return { address: p.ciaddr, port: DhcpPort.Client };
-  if (p.flags & BROADCAST_FLAG) return { address: LIMITED_BROADCAST, port: DhcpPort.Client };
+  // broadcast flag set, or clear (unicast to yiaddr is not possible from userland): broadcast
   return { address: LIMITED_BROADCAST, port: DhcpPort.Client };
 }
