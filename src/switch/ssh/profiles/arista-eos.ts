@@ -70,7 +70,7 @@ export const aristaEos: DeviceProfile = {
   name: 'arista-eos',
   supports: { lag: true, trunk: true, save: true },
   portName: /^(Ethernet\d+(\/\d+)*|Port-Channel\d+)$/,
-  prompt: /^[\w.-]+(\([\w./-]+\))?[>#] ?$/,
+  prompt: /^[\w.@-]+(\([\w./-]+\))?[>#] ?$/,
   errors: [/^% /],
   pager: { prompt: /--More--/, answer: ' ' },
   setup: ['terminal length 0'],

@@ -73,7 +73,7 @@ export const ciscoNxos: DeviceProfile = {
   name: 'cisco-nxos',
   supports: { lag: true, trunk: true, save: true },
   portName: /^(Ethernet\d+(\/\d+){1,2}|port-channel\d+)$/,
-  prompt: /^[\w.-]+(\([\w./-]+\))?# ?$/,
+  prompt: /^[\w.@-]+(\([\w./-]+\))?# ?$/,
   errors: [/^% /, /^ERROR: /i],
   pager: { prompt: /--More--/, answer: ' ' },
   setup: ['terminal length 0', 'terminal width 511'],

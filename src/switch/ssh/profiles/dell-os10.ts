@@ -63,7 +63,7 @@ export const dellOs10: DeviceProfile = {
   name: 'dell-os10',
   supports: { lag: true, trunk: true, save: true },
   portName: /^(ethernet\d+\/\d+\/\d+(:\d+)?|port-channel\d+)$/,
-  prompt: /^[\w.-]+(\([\w./-]+\))?# ?$/,
+  prompt: /^[\w.@-]+(\([\w./-]+\))?# ?$/,
   errors: [/^% Error/, /^% /],
   pager: { prompt: /--more--/i, answer: ' ' },
   setup: ['terminal length 0'],

@@ -97,3 +97,10 @@ test('arista-eos: a trunk with no allowed-vlan line carries every VLAN (EOS defa
   assert.deepEqual(port?.tagged, []);
   assert.equal(port?.carriesAllVlans, true);
 });
+
+test('arista-eos recognises its prompts and nothing else', () => {
+  for (const prompt of ['switch>', 'switch#', 'leaf1(config-s-sess-if-Et1)#', 'admin@switch(config-s-my-cha)# '])
+    assert.match(prompt, aristaEos.prompt);
+  for (const line of ['interface Ethernet1', '   switchport access vlan 10', '% Invalid input'])
+    assert.doesNotMatch(line, aristaEos.prompt);
+});

@@ -97,3 +97,8 @@ test('cisco-nxos parsePorts reads show running-config interface', () => {
     ],
   );
 });
+
+test('cisco-nxos recognises its prompts and nothing else', () => {
+  for (const prompt of ['switch#', 'switch(config-if)# ', 'n9k-1(config)#']) assert.match(prompt, ciscoNxos.prompt);
+  for (const line of ['interface Ethernet1/1', '  no shutdown']) assert.doesNotMatch(line, ciscoNxos.prompt);
+});

@@ -68,3 +68,9 @@ test('cumulus-nvue parsePorts reads nv config show -o commands (ranges expanded)
     ],
   );
 });
+
+test('cumulus-nvue recognises its prompts and nothing else', () => {
+  for (const prompt of ['cumulus@leaf01:mgmt:~$ ', 'cumulus@switch:~$ ']) assert.match(prompt, cumulusNvue.prompt);
+  for (const line of ['nv set interface swp1 link state up', 'applied [rev_id: 3]'])
+    assert.doesNotMatch(line, cumulusNvue.prompt);
+});

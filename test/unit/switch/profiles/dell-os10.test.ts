@@ -95,3 +95,8 @@ test('dell-os10 parsePorts reads show running-configuration interface (trunk unt
     ],
   );
 });
+
+test('dell-os10 recognises its prompts and nothing else', () => {
+  for (const prompt of ['OS10#', 'OS10(config)# ', 'OS10(conf-if-eth1/1/1)# ']) assert.match(prompt, dellOs10.prompt);
+  for (const line of ['interface ethernet1/1/1', ' no shutdown']) assert.doesNotMatch(line, dellOs10.prompt);
+});

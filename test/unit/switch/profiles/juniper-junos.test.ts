@@ -66,3 +66,9 @@ test('juniper-junos parsePorts reads interfaces terse and display set output (VL
     ],
   );
 });
+
+test('juniper-junos recognises its prompts and nothing else', () => {
+  for (const prompt of ['admin@ex4300> ', 'admin@ex4300# ', 'root@qfx-1> ']) assert.match(prompt, juniperJunos.prompt);
+  for (const line of ['[edit]', 'set vlans v100 vlan-id 100', 'ge-0/0/0                up    up'])
+    assert.doesNotMatch(line, juniperJunos.prompt);
+});

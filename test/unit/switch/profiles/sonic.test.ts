@@ -80,3 +80,8 @@ test('sonic parsePorts reads show runningconfiguration all', () => {
     ],
   );
 });
+
+test('sonic recognises its prompts and nothing else', () => {
+  for (const prompt of ['admin@sonic:~$ ', 'root@sonic:~# ']) assert.match(prompt, sonic.prompt);
+  for (const line of ["'vlan member add 100 Ethernet0' done", '    "PORT": {']) assert.doesNotMatch(line, sonic.prompt);
+});
