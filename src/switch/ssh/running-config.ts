@@ -4,7 +4,7 @@
  * LAG naming, where the trunk's untagged VLAN comes from) is a parameter.
  */
 import type { LagSettings, ObservedPort, ObservedPorts } from '../../domain/switch-plan.js';
-import type { SwitchPortName, Vlan } from '../../domain/values.js';
+import { parseVlan, type SwitchPortName, type Vlan } from '../../domain/values.js';
 import { completePorts, parseVlanList, vlanOrNull } from './profile.js';
 
 export interface RunningConfigDialect {
@@ -21,6 +21,9 @@ export interface RunningConfigDialect {
   /** The LAG interface's minimum-links line, e.g. /^port-channel min-links (\d+)$/. */
   readonly minLinks: RegExp;
 }
+
+/** The VLAN an IOS-style port carries when its configuration names none. */
+const DEFAULT_VLAN = parseVlan(1);
 
 /** `interface NAME` → its body lines, trimmed. */
 export function interfaceBlocks(text: string): Map<string, string[]> {
@@ -65,8 +68,8 @@ export function parseRunningConfig(
     const name = rawName as SwitchPortName;
     const value = (re: RegExp) => lines.map((l) => re.exec(l)?.[1]).find((v) => v !== undefined);
     const isTrunk = lines.includes('switchport mode trunk');
-    const access = vlanOrNull(value(/^switchport access vlan (\d+)$/)) ?? (1 as Vlan);
-    const native = vlanOrNull(value(/^switchport trunk native vlan (\d+)$/)) ?? (1 as Vlan);
+    const access = vlanOrNull(value(/^switchport access vlan (\d+)$/)) ?? DEFAULT_VLAN;
+    const native = vlanOrNull(value(/^switchport trunk native vlan (\d+)$/)) ?? DEFAULT_VLAN;
     const allowedLines = lines.filter((l) => /^switchport trunk allowed vlan /.test(l));
     const carriesAllVlans = isTrunk && dialect.isTrunkAllowedAllByDefault && allowedLines.length === 0;
     let allowed: Vlan[] = [];

@@ -10,7 +10,7 @@
  */
 import { assertNever } from '../../../domain/errors.js';
 import type { LagSettings, ObservedPort, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.js';
-import type { SwitchPortName, Vlan } from '../../../domain/values.js';
+import { parseVlan, type SwitchPortName, type Vlan } from '../../../domain/values.js';
 import { completePorts, type DeviceProfile, expandPortList, lineByLine, parseVlanList } from '../profile.js';
 
 const BRIDGE = 'br_default';
@@ -62,7 +62,7 @@ interface Seen {
 /** Reads `nv config show -o commands`: the applied configuration as `nv set` lines. */
 export function parseNvuePorts(outputs: readonly string[], ports: readonly SwitchPortName[]): ObservedPorts {
   const seen = new Map<string, Seen>();
-  let bridgeUntagged = 1 as Vlan;
+  let bridgeUntagged = parseVlan(1); // NVUE's default untagged VLAN of a bridge domain
   let bridgeVlans: Vlan[] = [];
   const entry = (name: string): Seen => {
     let s = seen.get(name);
