@@ -3,8 +3,7 @@
  * map, and a bounded boot trace per MAC. Leases do not survive a restart; the store-backed state does.
  */
 import type { Mac } from '../domain/values.js';
-import { cidrHas, parseIpv4Cidr } from './codec/ipv4.js';
-import type { Lease, LeaseDecision, NetworkView } from './model.js';
+import { type Lease, type LeaseDecision, type NetworkView, subnetFor } from './model.js';
 import type { BootTraceEvent } from './pipeline.js';
 import type { DhcpState, ListenerKey } from './server.js';
 
@@ -36,12 +35,7 @@ export class MemoryDhcpState implements DhcpState {
     const network =
       listener.kind === 'attached'
         ? this.networks.get(listener.networkId)
-        : [...this.networks.values()].find((n) =>
-            n.subnets.some((s) => {
-              const c = parseIpv4Cidr(s.cidr);
-              return c !== null && cidrHas(c, giaddr);
-            }),
-          );
+        : [...this.networks.values()].find((n) => subnetFor(n.subnets, giaddr) !== undefined);
     if (!network) return undefined;
     return { ...network, leases: [...(this.leases.get(network.networkId)?.values() ?? [])] };
   }

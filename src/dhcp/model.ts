@@ -4,6 +4,7 @@
  * Addresses are dotted-quad strings, as in `domain/model.ts`.
  */
 import type { Mac } from '../domain/values.js';
+import { cidrHas, parseIpv4Cidr } from './codec/ipv4.js';
 
 /** Neutron's `extra_dhcp_opts` entry (same shape as `domain/model.ts` ExtraDhcpOpt). */
 export interface ExtraDhcpOpt {
@@ -22,6 +23,17 @@ export interface HostRoute {
 export interface AddressRange {
   readonly start: string;
   readonly end: string;
+}
+
+/** Whether `address` lies in the subnet's CIDR. */
+export function subnetHolds(subnet: SubnetView, address: string): boolean {
+  const c = parseIpv4Cidr(subnet.cidr);
+  return c !== null && cidrHas(c, address);
+}
+
+/** The first subnet holding `address`. */
+export function subnetFor(subnets: readonly SubnetView[], address: string): SubnetView | undefined {
+  return subnets.find((s) => subnetHolds(s, address));
 }
 
 export interface SubnetView {

@@ -141,18 +141,6 @@ export const DEFAULT_STEPS: readonly DhcpStep[] = [
   answerPxe,
 ];
 
-export function withOption(reply: DhcpReply, code: number, value: Buffer): DhcpReply {
-  const options = new Map(reply.options);
-  options.set(code, value);
-  return { ...reply, options };
-}
-
-export function withoutOption(reply: DhcpReply, code: number): DhcpReply {
-  const options = new Map(reply.options);
-  options.delete(code);
-  return { ...reply, options };
-}
-
 const EMPTY_REPLY: DhcpReply = {
   type: null,
   yiaddr: ZERO_ADDRESS,

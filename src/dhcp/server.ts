@@ -30,7 +30,7 @@ export interface DhcpSocket {
 }
 
 /** Reasons the server itself drops a packet, beyond the pipeline's. */
-export type ServerDropReason = DropReason | 'unknown-network' | 'state-error' | 'send-error';
+export type ServerDropReason = DropReason | 'unknown-network' | 'state-error' | 'send-error' | 'overloaded';
 
 export interface DhcpMetrics {
   readonly received: Counter<never>;
@@ -75,6 +75,8 @@ export interface DhcpServerOptions {
   readonly log: Logger;
   readonly now?: () => number;
   readonly steps?: readonly DhcpStep[];
+  /** Packets waiting to be handled before new ones are dropped as `overloaded` (default 1024). */
+  readonly maxPending?: number;
 }
 
 export interface DhcpServer {
@@ -95,6 +97,8 @@ export function startDhcpServer(o: DhcpServerOptions): DhcpServer {
   const via = o.listener.kind === 'relay' ? 'relay' : 'attached';
   // one packet at a time per socket: a lease decision is durable before the next request sees the leases
   let queue: Promise<void> = Promise.resolve();
+  let pending = 0;
+  const maxPending = o.maxPending ?? 1024;
 
   const drop = (reason: ServerDropReason, fields: object) => {
     o.metrics.dropped.inc({ reason });
@@ -115,12 +119,11 @@ export function startDhcpServer(o: DhcpServerOptions): DhcpServer {
     const outcome = runPipeline(steps, packet, view, { via, pathMtu: o.pathMtu, nowMs: now() });
     if (outcome.kind === 'drop') {
       drop(outcome.reason, { from, xid: packet.xid, mac: outcome.trace?.mac, networkId: view.networkId });
-      if (outcome.trace) await o.state.recordTrace(outcome.trace);
+      if (outcome.trace) await recordTrace(outcome.trace);
       return;
     }
-    if (outcome.lease) await o.state.persistLease(outcome.lease);
-    await o.state.recordTrace(outcome.trace);
-    if (outcome.kind === 'silent') return;
+    if (outcome.lease) await o.state.persistLease(outcome.lease); // durable before the client hears of it
+    if (outcome.kind === 'silent') return recordTrace(outcome.trace);
     const { address, port } = outcome.destination;
     await new Promise<void>((resolve) =>
       o.socket.send(outcome.bytes, port, address, (err) => {
@@ -134,16 +137,30 @@ export function startDhcpServer(o: DhcpServerOptions): DhcpServer {
         resolve();
       }),
     );
+    await recordTrace(outcome.trace); // after the reply: a slow trace store does not slow the boot
+  }
+
+  async function recordTrace(event: BootTraceEvent): Promise<void> {
+    try {
+      await o.state.recordTrace(event);
+    } catch (err) {
+      o.log.warn({ mac: event.mac, xid: event.xid, err }, 'dhcp boot trace not recorded');
+    }
   }
 
   o.socket.on('message', (msg, rinfo) => {
     const from = `${rinfo.address}:${rinfo.port}`;
-    queue = queue.then(() =>
-      handle(msg, from).catch((err: unknown) => {
+    if (pending >= maxPending) return drop('overloaded', { from });
+    pending += 1;
+    queue = queue
+      .then(() => handle(msg, from))
+      .catch((err: unknown) => {
         drop('state-error', { from, err: err instanceof Error ? err.message : String(err) });
         o.log.warn({ from, err }, 'dhcp request failed');
-      }),
-    );
+      })
+      .finally(() => {
+        pending -= 1;
+      });
   });
   o.socket.on('error', (err) => o.log.warn({ err }, 'dhcp socket error'));
 

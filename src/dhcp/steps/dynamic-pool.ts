@@ -4,10 +4,10 @@
  * the server makes durable before it answers (no address is handed out twice across restarts).
  */
 import type { Mac } from '../../domain/values.js';
-import { cidrHas, ipv4FromNumber, ipv4ToNumber, isIpv4, parseIpv4Cidr, ZERO_ADDRESS } from '../codec/ipv4.js';
+import { ipv4FromNumber, ipv4ToNumber, isIpv4, ZERO_ADDRESS } from '../codec/ipv4.js';
 import { MessageType } from '../codec/option-codes.js';
 import { getRequestedIp, presentValue } from '../codec/options.js';
-import type { AddressRange, Lease, NetworkView, SubnetView } from '../model.js';
+import { type AddressRange, type Lease, type NetworkView, type SubnetView, subnetHolds } from '../model.js';
 import type { DhcpStep } from '../pipeline.js';
 
 /** How long an offered address stays held for the client's REQUEST. */
@@ -59,13 +59,8 @@ function poolSubnets(net: NetworkView, relayed: SubnetView | null): readonly Sub
   const withPools = (relayed ? [relayed] : net.subnets).filter((s) => s.dynamicPools.length > 0);
   // attached: the subnet of our own address first
   return [...withPools].sort(
-    (a, b) => Number(hasAddress(b, net.serverAddress)) - Number(hasAddress(a, net.serverAddress)),
+    (a, b) => Number(subnetHolds(b, net.serverAddress)) - Number(subnetHolds(a, net.serverAddress)),
   );
-}
-
-function hasAddress(s: SubnetView, ip: string): boolean {
-  const c = parseIpv4Cidr(s.cidr);
-  return c !== null && cidrHas(c, ip);
 }
 
 function unavailableIn(net: NetworkView, subnet: SubnetView): Set<string> {
@@ -116,7 +111,7 @@ export const allocateFromPool: DhcpStep = (req, reply, net) => {
       // no record (e.g. the lease expired and was removed): grant the asked address if it is free
       const asked = requested ?? (p.ciaddr === ZERO_ADDRESS ? null : p.ciaddr);
       for (const subnet of subnets) {
-        if (asked === null || !hasAddress(subnet, asked)) continue;
+        if (asked === null || !subnetHolds(subnet, asked)) continue;
         const ip = chooseAddress({
           subnet,
           leases: net.leases,
@@ -137,7 +132,7 @@ export const allocateFromPool: DhcpStep = (req, reply, net) => {
     default:
       return {
         kind: 'continue',
-        reply: { ...reply, subnet: subnets.find((s) => hasAddress(s, p.ciaddr)) ?? first },
+        reply: { ...reply, subnet: subnets.find((s) => subnetHolds(s, p.ciaddr)) ?? first },
       };
   }
 };

@@ -2,7 +2,8 @@
  * Relayed or not (RFC 2131 §4.1, RFC 1542 §4): an attached listener refuses packets carrying a giaddr
  * (a spoofed or misrouted relay); a relay listener serves only relayed packets and picks the subnet by giaddr.
  */
-import { cidrHas, parseIpv4Cidr, ZERO_ADDRESS } from '../codec/ipv4.js';
+import { ZERO_ADDRESS } from '../codec/ipv4.js';
+import { subnetFor } from '../model.js';
 import type { DhcpStep } from '../pipeline.js';
 
 export const checkRelay: DhcpStep = (req, reply, net) => {
@@ -11,9 +12,6 @@ export const checkRelay: DhcpStep = (req, reply, net) => {
     return giaddr === ZERO_ADDRESS ? { kind: 'continue', reply } : { kind: 'drop', reason: 'unexpected-relay' };
   }
   if (giaddr === ZERO_ADDRESS) return { kind: 'drop', reason: 'not-relayed' };
-  const subnet = net.subnets.find((s) => {
-    const c = parseIpv4Cidr(s.cidr);
-    return c !== null && cidrHas(c, giaddr);
-  });
+  const subnet = subnetFor(net.subnets, giaddr);
   return subnet ? { kind: 'continue', reply: { ...reply, subnet } } : { kind: 'drop', reason: 'no-subnet' };
 };

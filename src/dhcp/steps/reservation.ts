@@ -2,16 +2,8 @@
  * A MAC with a port on this network gets that port's address (DESIGN §3.4: on reservation-only
  * networks nothing else is answered). Unknown MACs continue only when some subnet has a dynamic pool.
  */
-import { cidrHas, parseIpv4Cidr } from '../codec/ipv4.js';
-import type { SubnetView } from '../model.js';
+import { subnetFor } from '../model.js';
 import type { DhcpStep } from '../pipeline.js';
-
-export function subnetOf(subnets: readonly SubnetView[], address: string): SubnetView | undefined {
-  return subnets.find((s) => {
-    const c = parseIpv4Cidr(s.cidr);
-    return c !== null && cidrHas(c, address);
-  });
-}
 
 export const findReservation: DhcpStep = (req, reply, net) => {
   const reservation = net.reservations.get(req.mac);
@@ -21,7 +13,7 @@ export const findReservation: DhcpStep = (req, reply, net) => {
       ? { kind: 'continue', reply }
       : { kind: 'drop', reason: 'unknown-client' };
   }
-  const subnet = subnetOf(net.subnets, reservation.ip);
+  const subnet = subnetFor(net.subnets, reservation.ip);
   // relayed: the reservation must be on the subnet the relay serves
   if (!subnet || (reply.subnet && reply.subnet.id !== subnet.id)) return { kind: 'drop', reason: 'no-subnet' };
   return { kind: 'continue', reply: { ...reply, reservation, subnet, yiaddr: reservation.ip } };

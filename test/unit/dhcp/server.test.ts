@@ -30,8 +30,18 @@ class RecordingSocket extends EventEmitter implements DhcpSocket {
 }
 
 class OrderedState extends MemoryDhcpState {
-  constructor(private readonly log: string[]) {
+  constructor(
+    private readonly log: string[],
+    private failViews: number,
+  ) {
     super();
+  }
+  override async view(...args: Parameters<MemoryDhcpState['view']>) {
+    if (this.failViews > 0) {
+      this.failViews -= 1;
+      throw new Error('database is locked');
+    }
+    return super.view(...args);
   }
   override async persistLease(decision: LeaseDecision): Promise<void> {
     this.log.push('persist');
@@ -41,10 +51,10 @@ class OrderedState extends MemoryDhcpState {
 
 const MAC = [2, 0, 0, 0, 0, 7];
 
-function setup() {
+function setup(options: { maxPending?: number; failViews?: number } = {}) {
   const log: string[] = [];
   const registry = new Registry();
-  const state = new OrderedState(log);
+  const state = new OrderedState(log, options.failViews ?? 0);
   state.putNetwork({
     networkId: 'n1',
     serverAddress: '10.0.0.1',
@@ -72,6 +82,7 @@ function setup() {
     metrics: createDhcpMetrics(registry),
     log: silentLogger(),
     now: () => 1000,
+    maxPending: options.maxPending,
   });
   return { log, registry, state, socket, server };
 }
@@ -101,4 +112,21 @@ test('garbage is counted by decode failure, refused requests by reason; the serv
   assert.equal(await count(registry, 'bmnet_dhcp_dropped_total', 'not-dhcp'), 1);
   assert.equal(await count(registry, 'bmnet_dhcp_replies_total', 'offer'), 1);
   assert.equal(socket.sent.length, 1);
+});
+
+test('a failing state is counted, and the next packet is served', async () => {
+  const { registry, socket, server } = setup({ failViews: 1 });
+  socket.receive(rawPacket({ mac: MAC, options: [{ code: 53, bytes: [1] }] }));
+  socket.receive(rawPacket({ mac: MAC, options: [{ code: 53, bytes: [1] }] }));
+  await server.idle();
+  assert.equal(await count(registry, 'bmnet_dhcp_dropped_total', 'state-error'), 1);
+  assert.equal(socket.sent.length, 1);
+});
+
+test('packets beyond the pending limit are dropped as overloaded', async () => {
+  const { registry, socket, server } = setup({ maxPending: 2 });
+  for (let i = 0; i < 5; i++) socket.receive(rawPacket({ mac: MAC, options: [{ code: 53, bytes: [1] }] }));
+  await server.idle();
+  assert.equal(await count(registry, 'bmnet_dhcp_dropped_total', 'overloaded'), 3);
+  assert.equal(socket.sent.length, 2);
 });
