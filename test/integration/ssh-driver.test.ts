@@ -330,3 +330,41 @@ test('a command with no prompt within commandTimeoutMs is SwitchUnreachable and 
     await transport.close();
   }
 });
+
+test('a password question during set-up (enable, sudo) is answered with the enable secret', { skip }, async () => {
+  // A shell stand-in for `enable`: `read -s -p 'Password: '` asks the way switches do.
+  const setup = {
+    prompt: /[#$] ?$/,
+    errors: [/command not found/],
+    pager: null,
+    setup: ['stty -echo'],
+    enable: ["read -r -s -p 'Password: ' BMNET_ENABLE"],
+  };
+  const target = (enableSecret: string | null) => ({
+    switchName: 'tor-ssh',
+    host: sshd.host,
+    port: sshd.port,
+    username: sshd.username,
+    auth: { kind: 'key-file', path: sshd.keyFile } as const,
+    enableSecret,
+    hostKeySha256: sshd.hostKeySha256,
+  });
+  const options = { maxSessions: 1, connectTimeoutMs: 10_000, commandTimeoutMs: 5_000, idleCloseMs: 30_000 };
+  const withSecret = new SshTransport(target('en-secret'), setup, options, silentLogger());
+  try {
+    const reply = await withSecret.withSession((s) => s.run('[ "$BMNET_ENABLE" = en-secret ] && echo enabled'));
+    assert.equal(reply.output, 'enabled');
+  } finally {
+    await withSecret.close();
+  }
+  const without = new SshTransport(target(null), setup, options, silentLogger());
+  try {
+    await assert.rejects(
+      without.withSession((s) => s.run('true')),
+      (err: unknown) =>
+        err instanceof SwitchUnreachable && err.message.includes('asked for a password and none is configured'),
+    );
+  } finally {
+    await without.close();
+  }
+});
