@@ -3,14 +3,21 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from './api/context.js';
 import { buildApi } from './api/server.js';
-import type { Config } from './config/schema.js';
+import type { Config, SwitchConfig } from './config/schema.js';
+import { parseVlan } from './domain/values.js';
 import { createLogger, type Logger } from './logging.js';
+import { type ManagedSwitch, Reconciler } from './reconciler/reconciler.js';
 import { openSqliteStore } from './store/sqlite.js';
 import { isoSeconds, type Store } from './store/store.js';
+import { createOvsdbDriver } from './switch/ovsdb/driver.js';
+import { SshDriver } from './switch/ssh/driver.js';
+import { deviceProfile, PROFILE_NAMES, type ProfileName } from './switch/ssh/profiles/index.js';
+import { SshTransport } from './switch/ssh/transport.js';
 
 export interface Running {
   readonly store: Store;
   readonly api: FastifyInstance;
+  readonly reconciler: Reconciler | null;
   /** The API's bound address (the port is real even when config said 0). */
   readonly url: string;
   stop(): Promise<void>;
@@ -27,6 +34,55 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
+export function buildSwitch(sw: SwitchConfig, log: Logger): ManagedSwitch {
+  const c = sw.connection;
+  if (c.driver === 'ovsdb') {
+    return {
+      config: sw,
+      driver: createOvsdbDriver({ switchName: sw.name, remote: c.remote, bridge: c.bridge, logger: log }),
+      supportsLag: true,
+    };
+  }
+  if (!(PROFILE_NAMES as readonly string[]).includes(c.profile)) {
+    throw new Error(`switch ${sw.name}: ssh.profile '${c.profile}' is not one of ${PROFILE_NAMES.join(', ')}`);
+  }
+  const o = c.profileOptions;
+  const quarantine = sw.unbound.kind === 'vlan' ? parseVlan(sw.unbound.vlan) : null;
+  const ovs =
+    c.profile === 'ovs'
+      ? {
+          dbSocket: o.db_socket ?? '/run/openvswitch/db.sock',
+          bridge: o.bridge ?? 'br0',
+          rundir: o.rundir ?? '/run/openvswitch',
+          quarantineVlan: quarantine ?? parseVlan(4094),
+        }
+      : null;
+  const profile = deviceProfile(c.profile as ProfileName, { ovs });
+  const transport = new SshTransport(
+    {
+      switchName: sw.name,
+      host: c.host,
+      port: c.port,
+      username: c.username,
+      auth:
+        c.keyFile !== null ? { kind: 'key-file', path: c.keyFile } : { kind: 'password', password: c.password ?? '' },
+      enableSecret: o.enable_secret ?? null,
+      hostKeySha256: o.host_key_sha256 ?? null,
+    },
+    profile,
+    { maxSessions: sw.maxSessions, connectTimeoutMs: 10_000, commandTimeoutMs: 30_000, idleCloseMs: 60_000 },
+    log,
+  );
+  const secrets = [c.password, o.enable_secret].filter((x): x is string => typeof x === 'string' && x.length > 0);
+  const driver = new SshDriver(
+    profile,
+    transport,
+    { switchName: sw.name, identities: [], isSaveEnabled: o.save === 'true', secrets },
+    log,
+  );
+  return { config: sw, driver, supportsLag: profile.supports.lag };
+}
+
 export async function serve(config: Config, log: Logger = createLogger({ level: config.log.level })): Promise<Running> {
   const store = await openStore(config);
   const ctx: ApiContext = {
@@ -37,21 +93,34 @@ export async function serve(config: Config, log: Logger = createLogger({ level: 
     newId: randomUUID,
     randomBytes: (n) => randomBytes(n),
   };
-  const api = buildApi(ctx, config.auth, log);
+  const reconciler =
+    config.switches.length === 0
+      ? null
+      : new Reconciler({
+          store,
+          switches: config.switches.map((s) => buildSwitch(s, log)),
+          physnets: config.network.physnets,
+          config: config.reconciler,
+          log,
+        });
+  const api = buildApi(ctx, config.auth, log, reconciler);
   if (config.auth.mode === 'noauth' && !isLoopback(config.listen.host)) {
     log.warn(
       { listen: config.listen.host },
       'auth mode noauth on a non-loopback address: anyone who reaches it is admin',
     );
   }
+  await reconciler?.start();
   const url = await api.listen({ host: config.listen.host, port: config.listen.port });
-  log.info({ url, database: config.database.kind }, 'bmnet API listening');
+  log.info({ url, database: config.database.kind, switches: config.switches.length }, 'bmnet API listening');
   return {
     store,
     api,
+    reconciler,
     url,
     async stop() {
       await api.close();
+      await reconciler?.stop();
       await store.close();
     },
   };

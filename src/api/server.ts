@@ -1,4 +1,4 @@
-/** The HTTP server: Neutron v2.0 at /v2.0 (bmnet's own API at /v1 comes with the node API). */
+/** The HTTP server: Neutron v2.0 at /v2.0, bmnet's own API at /v1 (switches). */
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AuthConfig } from '../config/schema.js';
 import { HTTPNotFound } from '../domain/errors.js';
@@ -35,6 +35,7 @@ import {
   updateSubnet,
 } from './neutron/subnets.js';
 import { type Filterable, type ListQuery, pageOf, parseListQuery, type QueryValues, sqlPageOf } from './query.js';
+import { type SwitchView, switchRoutes } from './switches.js';
 import { type JsonObject, resourceBody } from './wire.js';
 
 declare module 'fastify' {
@@ -103,7 +104,12 @@ function baseUrl(req: FastifyRequest): string {
   return `${req.protocol}://${req.headers.host ?? 'localhost'}`;
 }
 
-export function buildApi(ctx: ApiContext, auth: AuthConfig, log: Logger): FastifyInstance {
+export function buildApi(
+  ctx: ApiContext,
+  auth: AuthConfig,
+  log: Logger,
+  switches: SwitchView | null = null,
+): FastifyInstance {
   const app = Fastify({
     bodyLimit: ctx.api.maxBodyBytes,
     routerOptions: { ignoreTrailingSlash: true },
@@ -154,6 +160,8 @@ export function buildApi(ctx: ApiContext, auth: AuthConfig, log: Logger): Fastif
   app.get<{ Params: { alias: string } }>('/v2.0/extensions/:alias', async (req) => ({
     extension: showExtension(req.params.alias),
   }));
+
+  if (switches) switchRoutes(app, ctx.store, switches);
 
   for (const r of RESOURCES) {
     const path = `/v2.0/${r.collection}`;

@@ -162,7 +162,7 @@ export function parseConfig(text: string, file = '(inline)'): Config {
   }
   const base = file === '(inline)' ? process.cwd() : dirname(resolve(file));
   const root = new At({ file, lines }, '', (doc.contents as Node | null) ?? null);
-  root.keys(['listen', 'database', 'auth', 'api', 'network', 'switches', 'dhcp', 'boot', 'log']);
+  root.keys(['listen', 'database', 'auth', 'api', 'network', 'switches', 'reconciler', 'dhcp', 'boot', 'log']);
 
   const network = readNetwork(root.get('network'));
   const config: Config = {
@@ -173,6 +173,7 @@ export function parseConfig(text: string, file = '(inline)'): Config {
     api: readApi(root.get('api')),
     network,
     switches: readSwitches(root.get('switches'), network, base),
+    reconciler: readReconciler(root.get('reconciler')),
     dhcp: readDhcp(root.get('dhcp')),
     boot: readBoot(root.get('boot'), base),
     log: {
@@ -226,7 +227,7 @@ function readNetwork(at: At): NetworkConfig {
   if (!MAC_BASE_RE.test(baseMac)) at.get('base_mac').fail(`'${baseMac}' is not a MAC address`);
   const physnets = new Map<string, PhysnetConfig>();
   for (const [name, p] of at.get('physnets').entries()) {
-    p.keys(['vlan_ranges', 'bridge']);
+    p.keys(['vlan_ranges', 'bridge', 'flat_vlan']);
     const vlanRanges = p
       .get('vlan_ranges')
       .items()
@@ -239,10 +240,17 @@ function readNetwork(at: At): NetworkConfig {
       });
     const b = p.get('bridge').keys(['name', 'ovsdb']);
     const bridge = b.isPresent ? { name: b.get('name').string(), ovsdb: b.get('ovsdb').string() } : null;
-    physnets.set(name, { name, vlanRanges, bridge });
+    const flatVlan = p.get('flat_vlan').isPresent ? p.get('flat_vlan').int(undefined, 2, 4094) : null;
+    physnets.set(name, { name, vlanRanges, bridge, flatVlan });
   }
-  if (physnets.size === 0)
-    physnets.set('physnet1', { name: 'physnet1', vlanRanges: [parseVlanRange('1000:1999')], bridge: null });
+  if (physnets.size === 0) {
+    physnets.set('physnet1', {
+      name: 'physnet1',
+      vlanRanges: [parseVlanRange('1000:1999')],
+      bridge: null,
+      flatVlan: null,
+    });
+  }
   const defaultPhysnet = at.get('default_physnet').string([...physnets.keys()][0] ?? 'physnet1');
   if (!physnets.has(defaultPhysnet))
     at.get('default_physnet').fail(`'${defaultPhysnet}' is not one of network.physnets`);
@@ -310,6 +318,9 @@ function readSwitches(at: At, network: NetworkConfig, base: string): SwitchConfi
     } else {
       return u.fail('needs {vlan: N} (a quarantine VLAN other than 1) or {shutdown: true}');
     }
+    if (unbound.kind === 'shutdown' && driver === 'ovsdb') {
+      u.fail('Open vSwitch cannot shut a port over OVSDB: use a quarantine VLAN, {vlan: N}');
+    }
     return {
       name,
       identities: s
@@ -322,8 +333,37 @@ function readSwitches(at: At, network: NetworkConfig, base: string): SwitchConfi
       unbound,
       maxSessions: s.get('max_sessions').int(2, 1, 64),
       batchWindowMs: s.get('batch_window_ms').int(20, 0, 10_000),
+      drift: s.get('drift').oneOf(['repair', 'report'], 'repair'),
+      lagNameTemplate: lagTemplate(s.get('lag_name_template'), connection),
     };
   });
+}
+
+/** Default LAG names as each vendor spells a port channel. */
+const LAG_TEMPLATES: Readonly<Record<string, string>> = {
+  ovs: 'bond{n}',
+  'cumulus-nvue': 'bond{n}',
+  sonic: 'PortChannel{n}',
+  'arista-eos': 'Port-Channel{n}',
+  'cisco-nxos': 'port-channel{n}',
+  'juniper-junos': 'ae{n}',
+  'dell-os10': 'port-channel{n}',
+};
+
+function lagTemplate(at: At, connection: SwitchConnection): string {
+  const fallback = connection.driver === 'ovsdb' ? 'bond{n}' : (LAG_TEMPLATES[connection.profile] ?? 'bond{n}');
+  const t = at.string(fallback);
+  if (!t.includes('{n}')) at.fail(`'${t}' has no {n} for the LAG number`);
+  return t;
+}
+
+function readReconciler(at: At) {
+  at.keys(['resync_seconds', 'retry_initial_ms', 'retry_max_ms']);
+  return {
+    resyncSeconds: at.get('resync_seconds').int(30, 1, 86_400),
+    retryInitialMs: at.get('retry_initial_ms').int(200, 10, 600_000),
+    retryMaxMs: at.get('retry_max_ms').int(30_000, 10, 3_600_000),
+  };
 }
 
 function readDhcp(at: At): DhcpConfig {

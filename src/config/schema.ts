@@ -29,6 +29,8 @@ export interface PhysnetConfig {
   readonly name: string;
   readonly vlanRanges: readonly VlanRange[];
   readonly bridge: OvsdbBridge | null;
+  /** The VLAN that carries this physnet's flat network on its switches (null: flat networks cannot be bound). */
+  readonly flatVlan: number | null;
 }
 
 export interface NetworkConfig {
@@ -62,6 +64,16 @@ export interface SwitchConfig {
   readonly unbound: UnboundPolicy;
   readonly maxSessions: number;
   readonly batchWindowMs: number;
+  /** What a periodic resync does with a difference nobody asked for (a tag changed by hand). */
+  readonly drift: 'repair' | 'report';
+  /** LAG names: `{n}` is replaced by a number unique on the switch (`bond{n}`, `Port-Channel{n}`). */
+  readonly lagNameTemplate: string;
+}
+
+export interface ReconcilerConfig {
+  readonly resyncSeconds: number;
+  readonly retryInitialMs: number;
+  readonly retryMaxMs: number;
 }
 
 export interface DhcpConfig {
@@ -89,6 +101,7 @@ export interface Config {
   readonly api: ApiConfig;
   readonly network: NetworkConfig;
   readonly switches: readonly SwitchConfig[];
+  readonly reconciler: ReconcilerConfig;
   readonly dhcp: DhcpConfig;
   readonly boot: BootConfig;
   readonly log: { readonly level: string };

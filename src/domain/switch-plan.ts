@@ -206,3 +206,22 @@ function dedupe(ops: SwitchOp[]): SwitchOp[] {
     return true;
   });
 }
+
+/** Whether a switch port or LAG is as desired (what the reconciler confirms before a port turns ACTIVE). */
+export function isInSync(d: DesiredPort, o: ObservedPort | undefined, unbound: UnboundDefault): boolean {
+  if (!o?.exists) return d.kind === 'default';
+  const clean = o.tagged.length === 0 && o.carriesAllVlans !== true;
+  switch (d.kind) {
+    case 'access':
+      return o.untagged === d.vlan && clean && o.memberOf === null && o.isEnabled;
+    case 'lag':
+      return o.lag !== null && sameMembers(o.lag.members, d.members) && o.untagged === d.vlan && clean && o.isEnabled;
+    case 'lag-member':
+      return o.memberOf === d.lag;
+    case 'default':
+      if (o.lag !== null) return false;
+      return unbound.kind === 'shutdown' ? !o.isEnabled : o.untagged === unbound.vlan && clean && o.memberOf === null;
+    default:
+      return assertNever(d);
+  }
+}

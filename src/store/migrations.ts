@@ -142,6 +142,35 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0002-switch-state': {
+      async up(db: Kysely<unknown>) {
+        // desired and observed state of every switch port / LAG bmnet manages (DESIGN §2 "switch-port state")
+        await db.schema
+          .createTable('switch_ports')
+          .addColumn('switch_name', 'varchar(64)', (c) => c.notNull())
+          .addColumn('port', 'varchar(64)', (c) => c.notNull())
+          .addColumn('desired', 'text', (c) => c.notNull())
+          .addColumn('observed', 'text', (c) => c.notNull())
+          .addColumn('in_sync', 'integer', (c) => c.notNull())
+          .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+          .addPrimaryKeyConstraint('switch_ports_pk', ['switch_name', 'port'])
+          .execute();
+        // stable LAG names per port group
+        await db.schema
+          .createTable('switch_lags')
+          .addColumn('switch_name', 'varchar(64)', (c) => c.notNull())
+          .addColumn('group_key', 'varchar(255)', (c) => c.notNull())
+          .addColumn('lag_name', 'varchar(64)', (c) => c.notNull())
+          .addPrimaryKeyConstraint('switch_lags_pk', ['switch_name', 'group_key'])
+          .execute();
+        await db.schema
+          .createIndex('switch_lags_name')
+          .on('switch_lags')
+          .columns(['switch_name', 'lag_name'])
+          .unique()
+          .execute();
+      },
+    },
   };
 }
 

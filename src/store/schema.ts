@@ -100,7 +100,26 @@ export interface OutboxTable {
   created_at: string;
 }
 
+export interface SwitchPortsTable {
+  switch_name: string;
+  port: string;
+  /** JSON of the DesiredPort. */
+  desired: string;
+  /** JSON of the ObservedPort last read back (or null when never read). */
+  observed: string;
+  in_sync: number;
+  updated_at: string;
+}
+
+export interface SwitchLagsTable {
+  switch_name: string;
+  group_key: string;
+  lag_name: string;
+}
+
 export interface Database {
+  switch_ports: SwitchPortsTable;
+  switch_lags: SwitchLagsTable;
   networks: NetworksTable;
   segments: SegmentsTable;
   subnets: SubnetsTable;

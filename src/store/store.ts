@@ -42,6 +42,15 @@ export interface SqlPage {
   readonly reverse: boolean;
 }
 
+export interface SwitchPortRecord {
+  readonly switchName: string;
+  readonly port: string;
+  readonly desired: unknown;
+  readonly observed: unknown;
+  readonly isInSync: boolean;
+  readonly updatedAt: string;
+}
+
 /** Visibility: null = everything (admin), else what a project may see. */
 export type Visibility = { readonly projectId: string } | null;
 
@@ -346,6 +355,81 @@ export class Repos {
       .orderBy('ip_sort', 'asc')
       .execute();
     return rows.map((r) => r.ip_sort);
+  }
+
+  // --- switch state (reconciler) ---
+  /** Bare-metal ports with a host: the candidates for switch binding, with their network's segment. */
+  async bindablePorts(): Promise<{ port: Port; segment: Segment }[]> {
+    const ports = (
+      await this.db
+        .selectFrom('ports')
+        .selectAll()
+        .where('vnic_type', '=', 'baremetal')
+        .where('host_id', '!=', '')
+        .execute()
+    ).map(portFromRow);
+    if (ports.length === 0) return [];
+    const segs = await this.db
+      .selectFrom('segments')
+      .selectAll()
+      .where('network_id', 'in', [...new Set(ports.map((p) => p.networkId))])
+      .execute();
+    const byNet = new Map(segs.map((r) => [r.network_id, segmentFromRow(r)]));
+    return ports.flatMap((port) => {
+      const segment = byNet.get(port.networkId);
+      return segment ? [{ port, segment }] : [];
+    });
+  }
+
+  async switchPorts(switchName?: string): Promise<SwitchPortRecord[]> {
+    let q = this.db.selectFrom('switch_ports').selectAll();
+    if (switchName !== undefined) q = q.where('switch_name', '=', switchName);
+    const rows = await q.orderBy('switch_name').orderBy('port').execute();
+    return rows.map((r) => ({
+      switchName: r.switch_name,
+      port: r.port,
+      desired: JSON.parse(r.desired) as unknown,
+      observed: JSON.parse(r.observed) as unknown,
+      isInSync: r.in_sync === 1,
+      updatedAt: r.updated_at,
+    }));
+  }
+
+  async putSwitchPort(r: Omit<SwitchPortRecord, 'updatedAt'>): Promise<void> {
+    const row = {
+      switch_name: r.switchName,
+      port: r.port,
+      desired: JSON.stringify(r.desired),
+      observed: JSON.stringify(r.observed),
+      in_sync: r.isInSync ? 1 : 0,
+      updated_at: this.now(),
+    };
+    await this.db
+      .insertInto('switch_ports')
+      .values(row)
+      .onConflict((oc) =>
+        oc
+          .columns(['switch_name', 'port'])
+          .doUpdateSet({
+            desired: row.desired,
+            observed: row.observed,
+            in_sync: row.in_sync,
+            updated_at: row.updated_at,
+          }),
+      )
+      .execute();
+  }
+
+  async lagNames(): Promise<{ switchName: string; groupKey: string; lagName: string }[]> {
+    const rows = await this.db.selectFrom('switch_lags').selectAll().execute();
+    return rows.map((r) => ({ switchName: r.switch_name, groupKey: r.group_key, lagName: r.lag_name }));
+  }
+
+  async addLagName(switchName: string, groupKey: string, lagName: string): Promise<void> {
+    await this.db
+      .insertInto('switch_lags')
+      .values({ switch_name: switchName, group_key: groupKey, lag_name: lagName })
+      .execute();
   }
 
   // --- change feed ---

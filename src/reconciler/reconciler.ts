@@ -1,0 +1,442 @@
+/**
+ * The reconciler (DESIGN §3, §4): drives every switch toward the desired state computed from the bound
+ * ports in the database, and records the outcome on the ports (ACTIVE, or binding_failed with why).
+ * Per switch: changes coalesce within a batch window, runs are serialized, failures retry with
+ * exponential back-off and jitter, and a periodic resync finds drift. A restart is a full resync.
+ */
+import type { NetworkConfig, ReconcilerConfig, SwitchConfig } from '../config/schema.js';
+import {
+  type BindingCandidate,
+  type BindingDecision,
+  decideBinding,
+  desiredSwitchState,
+  type SwitchFacts,
+  type SwitchLink,
+} from '../domain/binding.js';
+import { SwitchRejected, SwitchUnreachable } from '../domain/errors.js';
+import type { Port, PortStatus, VifType } from '../domain/model.js';
+import {
+  type DesiredPort,
+  isInSync,
+  type ObservedPorts,
+  planSwitchChanges,
+  type SwitchOp,
+  type SwitchPlan,
+  type UnboundDefault,
+} from '../domain/switch-plan.js';
+import { parseSwitchPortName, parseVlan, type SwitchPortName } from '../domain/values.js';
+import type { Logger } from '../logging.js';
+import type { Store } from '../store/store.js';
+import type { SwitchDriver } from '../switch/driver.js';
+
+export interface ManagedSwitch {
+  readonly config: SwitchConfig;
+  readonly driver: SwitchDriver;
+  /** Whether the driver can form LAGs. */
+  readonly supportsLag: boolean;
+}
+
+export interface ReconcilerOptions {
+  readonly store: Store;
+  readonly switches: readonly ManagedSwitch[];
+  readonly physnets: NetworkConfig['physnets'];
+  readonly config: ReconcilerConfig;
+  readonly log: Logger;
+  readonly random?: () => number;
+}
+
+export interface SwitchHealth {
+  readonly name: string;
+  readonly driver: string;
+  readonly isReachable: boolean | null;
+  readonly lastError: string | null;
+  readonly lastErrorAt: string | null;
+  readonly lastSyncAt: string | null;
+  readonly queueDepth: number;
+  readonly consecutiveFailures: number;
+  /** Set when a resync found a difference and drift handling is `report`. */
+  readonly drift: readonly string[];
+}
+
+/** Events the reconciler itself writes; they do not wake it again. */
+const OWN_EVENTS = new Set(['port.status']);
+
+function unboundOf(sw: SwitchConfig): UnboundDefault {
+  return sw.unbound.kind === 'vlan' ? { kind: 'vlan', vlan: parseVlan(sw.unbound.vlan) } : { kind: 'shutdown' };
+}
+
+function opPorts(op: SwitchOp): SwitchPortName[] {
+  switch (op.kind) {
+    case 'set-lag':
+      return [op.lag, ...op.members];
+    case 'delete-lag':
+      return [op.lag];
+    default:
+      return [op.port];
+  }
+}
+
+interface Outcome {
+  readonly vifType: VifType;
+  readonly status: PortStatus;
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+class Worker {
+  isDirty = false;
+  isEventPending = false;
+  isRunning = false;
+  timer: NodeJS.Timeout | null = null;
+  failures = 0;
+  health: Omit<SwitchHealth, 'queueDepth' | 'consecutiveFailures'>;
+
+  constructor(
+    readonly sw: ManagedSwitch,
+    private readonly runOnce: (w: Worker, reason: 'event' | 'resync') => Promise<void>,
+    private readonly backoffMs: (failures: number) => number,
+    private readonly isStopped: () => boolean,
+  ) {
+    this.health = {
+      name: sw.config.name,
+      driver: sw.config.connection.driver,
+      isReachable: null,
+      lastError: null,
+      lastErrorAt: null,
+      lastSyncAt: null,
+      drift: [],
+    };
+  }
+
+  poke(reason: 'event' | 'resync', delayMs = this.sw.config.batchWindowMs): void {
+    this.isDirty = true;
+    if (reason === 'event') this.isEventPending = true;
+    this.schedule(delayMs);
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer !== null || this.isRunning || this.isStopped()) return;
+    this.timer = setTimeout(() => void this.run(), ms);
+  }
+
+  private async run(): Promise<void> {
+    this.timer = null;
+    this.isRunning = true;
+    const reason = this.isEventPending ? 'event' : 'resync';
+    this.isEventPending = false;
+    this.isDirty = false;
+    let retryMs: number | null = null;
+    try {
+      await this.runOnce(this, reason);
+      this.failures = 0;
+    } catch (err) {
+      this.failures += 1;
+      retryMs = this.backoffMs(this.failures);
+      this.isEventPending = true; // what was asked is still to do
+      this.isDirty = true;
+      this.health = { ...this.health, lastError: (err as Error).message, lastErrorAt: new Date().toISOString() };
+    } finally {
+      this.isRunning = false;
+    }
+    if (this.isDirty) this.schedule(retryMs ?? this.sw.config.batchWindowMs);
+  }
+
+  async idle(): Promise<void> {
+    while (this.isRunning || this.timer !== null) await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export class Reconciler {
+  private readonly workers: Worker[];
+  private lastEventId = 0;
+  private isStopped = false;
+  private resyncTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private isReadingFeed = false;
+  private readonly random: () => number;
+  private readonly facts: readonly SwitchFacts[];
+
+  constructor(private readonly o: ReconcilerOptions) {
+    this.random = o.random ?? Math.random;
+    this.facts = o.switches.map((s) => ({
+      name: s.config.name,
+      identities: s.config.identities,
+      physnets: s.config.physnets,
+      protectedPorts: s.config.protectedPorts,
+      supportsLag: s.supportsLag,
+    }));
+    this.workers = o.switches.map(
+      (sw) =>
+        new Worker(
+          sw,
+          (w, reason) => this.reconcileSwitch(w, reason),
+          (n) => this.backoffMs(n),
+          () => this.isStopped,
+        ),
+    );
+  }
+
+  /** Full resync of every switch, then follow the change feed and resync periodically. */
+  async start(): Promise<void> {
+    const latest = await this.o.store.eventsAfter(0, 1_000_000_000);
+    this.lastEventId = latest.at(-1)?.id ?? 0;
+    this.unsubscribe = this.o.store.onCommit(() => void this.readFeed());
+    for (const w of this.workers) w.poke('event', 0);
+    this.resyncTimer = setInterval(() => {
+      for (const w of this.workers) w.poke('resync', 0);
+    }, this.o.config.resyncSeconds * 1000);
+  }
+
+  async stop(): Promise<void> {
+    this.isStopped = true;
+    this.unsubscribe?.();
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    for (const w of this.workers) {
+      if (w.timer) clearTimeout(w.timer);
+      w.timer = null;
+    }
+    await Promise.all(this.workers.map((w) => w.idle()));
+    await Promise.all(this.o.switches.map((s) => s.driver.close()));
+  }
+
+  health(): SwitchHealth[] {
+    return this.workers.map((w) => ({
+      ...w.health,
+      queueDepth: (w.isDirty ? 1 : 0) + (w.isRunning ? 1 : 0),
+      consecutiveFailures: w.failures,
+    }));
+  }
+
+  /** Resync now (all switches, or one), e.g. from the API. */
+  poke(switchName?: string): void {
+    for (const w of this.workers) if (switchName === undefined || w.sw.config.name === switchName) w.poke('event', 0);
+  }
+
+  /** The plan the reconciler would run now for one switch, and the exact commands or transaction it sends. */
+  async dryRun(
+    switchName: string,
+  ): Promise<{ plan: SwitchPlan; removals: readonly string[]; additions: readonly string[] } | null> {
+    const sw = this.o.switches.find((s) => s.config.name === switchName);
+    if (!sw) return null;
+    const { mine } = await this.desiredFor(sw, false);
+    const observed = await sw.driver.read([...mine.keys()]);
+    const plan = planSwitchChanges(mine, observed, unboundOf(sw.config));
+    return { plan, removals: sw.driver.render(plan.removals), additions: sw.driver.render(plan.additions) };
+  }
+
+  private backoffMs(failures: number): number {
+    const { retryInitialMs, retryMaxMs } = this.o.config;
+    const base = Math.min(retryMaxMs, retryInitialMs * 2 ** Math.min(failures - 1, 20));
+    return Math.round(base * (0.5 + this.random() / 2)); // jitter: half to full
+  }
+
+  private async readFeed(): Promise<void> {
+    if (this.isReadingFeed) return;
+    this.isReadingFeed = true;
+    try {
+      for (;;) {
+        const events = await this.o.store.eventsAfter(this.lastEventId, 1000);
+        if (events.length === 0) break;
+        this.lastEventId = events.at(-1)?.id ?? this.lastEventId;
+        if (events.some((e) => !OWN_EVENTS.has(e.kind))) for (const w of this.workers) w.poke('event');
+      }
+    } catch (err) {
+      this.o.log.error({ err }, 'change feed read failed');
+    } finally {
+      this.isReadingFeed = false;
+    }
+  }
+
+  private async desiredFor(sw: ManagedSwitch, mayAllocate: boolean) {
+    const store = this.o.store;
+    const rows = await store.bindablePorts();
+    const decisions = new Map<string, BindingDecision>();
+    for (const { port, segment } of rows) {
+      decisions.set(
+        port.id,
+        decideBinding(
+          {
+            portId: port.id,
+            hostId: port.hostId,
+            vnicType: port.vnicType,
+            profile: port.profile,
+            segment: {
+              networkType: segment.networkType,
+              physnet: segment.physicalNetwork,
+              vlan: segment.segmentationId,
+            },
+            flatVlan: this.o.physnets.get(segment.physicalNetwork)?.flatVlan ?? null,
+          },
+          this.facts,
+        ),
+      );
+    }
+    const lagNames = new Map((await store.lagNames()).map((l) => [`${l.switchName}\u0000${l.groupKey}`, l.lagName]));
+    if (mayAllocate) {
+      for (const d of decisions.values()) {
+        if (d.kind !== 'bind' || !d.group) continue;
+        const swName = d.links[0]?.switchName ?? '';
+        const key = `${swName}\u0000${d.group.key}`;
+        if (lagNames.has(key)) continue;
+        const cfg = this.o.switches.find((s) => s.config.name === swName)?.config;
+        if (!cfg) continue;
+        const used = new Set([...lagNames].filter(([k]) => k.startsWith(`${swName}\u0000`)).map(([, v]) => v));
+        let n = 1;
+        while (used.has(cfg.lagNameTemplate.replace('{n}', String(n)))) n++;
+        const name = cfg.lagNameTemplate.replace('{n}', String(n));
+        await store.addLagName(swName, d.group.key, name);
+        lagNames.set(key, name);
+      }
+    }
+    const candidates: BindingCandidate[] = rows.map(({ port }) => ({
+      portId: port.id,
+      decision: decisions.get(port.id) ?? { kind: 'not-managed' },
+      isHolding: port.vifType === 'other',
+      createdAt: port.createdAt,
+    }));
+    const known: SwitchLink[] = (await store.switchPorts()).map((r) => ({
+      switchName: r.switchName,
+      port: r.port as SwitchPortName,
+    }));
+    const desired = desiredSwitchState(candidates, known, (swName, key) =>
+      parseSwitchPortName(
+        lagNames.get(`${swName}\u0000${key}`) ?? `lag-${key}`.slice(0, 60).replace(/[^A-Za-z0-9/._:-]/g, '-'),
+      ),
+    );
+    const mine = desired.switches.get(sw.config.name) ?? new Map<SwitchPortName, DesiredPort>();
+    return { rows, decisions, desired, mine };
+  }
+
+  private async reconcileSwitch(w: Worker, reason: 'event' | 'resync'): Promise<void> {
+    const sw = w.sw;
+    const log = this.o.log.child({ switch: sw.config.name });
+    const unbound = unboundOf(sw.config);
+    const { rows, decisions, desired, mine } = await this.desiredFor(sw, true);
+    const names = [...mine.keys()];
+    let observed: ObservedPorts = new Map();
+    let failure: Error | null = null;
+    try {
+      observed = await sw.driver.read(names);
+      w.health = { ...w.health, isReachable: true };
+      const plan = planSwitchChanges(mine, observed, unbound);
+      const changes = plan.removals.length + plan.additions.length;
+      if (changes > 0 && reason === 'resync' && sw.config.drift === 'report') {
+        const drift = names.filter((n) => !isInSync(mine.get(n) ?? { kind: 'default' }, observed.get(n), unbound));
+        w.health = { ...w.health, drift };
+        log.warn({ ports: drift }, 'switch drift found (drift: report, not repaired)');
+      } else if (changes > 0) {
+        if (plan.removals.length > 0) {
+          await sw.driver.apply(plan.removals);
+          observed = await sw.driver.read(names);
+          // invariant 2: the old VLANs are gone (confirmed by the switch) before anything new is added
+          const unconfirmed = [...new Set(plan.removals.flatMap(opPorts))].filter((p) => {
+            const o = observed.get(p);
+            const d = mine.get(p);
+            return (
+              o?.exists &&
+              d &&
+              o.untagged !== null &&
+              !(unbound.kind === 'vlan' && o.untagged === unbound.vlan) &&
+              !(d.kind !== 'default' && d.kind !== 'lag-member' && o.untagged === d.vlan) &&
+              o.isEnabled
+            );
+          });
+          if (unconfirmed.length > 0) {
+            throw new SwitchRejected(
+              sw.config.name,
+              'read back after removals',
+              `still carrying old VLANs: ${unconfirmed.join(', ')}`,
+            );
+          }
+        }
+        if (plan.additions.length > 0) {
+          await sw.driver.apply(plan.additions);
+          observed = await sw.driver.read(names);
+        }
+        log.info({ removals: plan.removals.length, additions: plan.additions.length, reason }, 'switch reconciled');
+        if (reason === 'event') w.health = { ...w.health, drift: [] };
+      } else {
+        w.health = { ...w.health, drift: [] };
+      }
+      w.health = { ...w.health, lastSyncAt: new Date().toISOString(), lastError: null };
+    } catch (err) {
+      failure = err as Error;
+      if (err instanceof SwitchUnreachable) w.health = { ...w.health, isReachable: false };
+      log.warn({ err: failure.message }, 'switch reconcile failed');
+    }
+
+    // record observed state and port outcomes, whatever happened
+    const inSync = new Map<string, boolean>();
+    await this.o.store.transaction(async (tx) => {
+      if (failure === null || observed.size > 0) {
+        for (const [name, d] of mine) {
+          const o = observed.get(name);
+          const ok = failure === null && isInSync(d, o, unbound);
+          inSync.set(name, ok);
+          await tx.putSwitchPort({
+            switchName: sw.config.name,
+            port: name,
+            desired: d,
+            observed: o ?? null,
+            isInSync: ok,
+          });
+        }
+      }
+      const stored = new Map((await tx.switchPorts()).map((r) => [`${r.switchName}\u0000${r.port}`, r.isInSync]));
+      const synced = (l: SwitchLink) =>
+        l.switchName === sw.config.name
+          ? (inSync.get(l.port) ?? false)
+          : (stored.get(`${l.switchName}\u0000${l.port}`) ?? false);
+      for (const { port } of rows) {
+        const d = decisions.get(port.id);
+        if (!d || d.kind === 'not-managed') continue;
+        const placements = desired.placements.get(port.id) ?? [];
+        const touchesMe = placements.some((l) => l.switchName === sw.config.name);
+        let outcome: Outcome | null = null;
+        const failedWhy = desired.failed.get(port.id);
+        if (failedWhy !== undefined)
+          outcome = { vifType: 'binding_failed', status: 'DOWN', details: { reason: failedWhy } };
+        else if (d.kind === 'unmanaged')
+          outcome = { vifType: 'other', status: 'ACTIVE', details: { connectivity: 'l2' } };
+        else if (placements.every(synced))
+          outcome = { vifType: 'other', status: 'ACTIVE', details: { connectivity: 'l2' } };
+        else if (touchesMe && failure instanceof SwitchRejected) {
+          outcome = { vifType: 'binding_failed', status: 'DOWN', details: { reason: failure.message } };
+        } else if (touchesMe && failure !== null) {
+          outcome = {
+            vifType: port.vifType === 'binding_failed' ? 'binding_failed' : 'unbound',
+            status: 'DOWN',
+            details: { reason: failure.message },
+          };
+        }
+        if (outcome) await this.recordOutcome(tx, port, outcome);
+      }
+    });
+    if (failure) throw failure;
+  }
+
+  private async recordOutcome(
+    tx: Parameters<Parameters<Store['transaction']>[0]>[0],
+    seen: Port,
+    outcome: Outcome,
+  ): Promise<void> {
+    const cur = await tx.getPort(seen.id);
+    if (!cur) return;
+    // a port changed by the API since we read it is reconciled again by the event that change wrote
+    if (cur.revisionNumber !== seen.revisionNumber) return;
+    if (
+      cur.vifType === outcome.vifType &&
+      cur.status === outcome.status &&
+      JSON.stringify(cur.vifDetails) === JSON.stringify(outcome.details)
+    )
+      return;
+    await tx.updatePort({
+      ...cur,
+      vifType: outcome.vifType,
+      status: outcome.status,
+      vifDetails: outcome.details,
+      revisionNumber: cur.revisionNumber + 1,
+      updatedAt: new Date().toISOString().slice(0, 19).concat('Z'),
+    });
+    await tx.addEvent('port.status', cur.id, { status: outcome.status, vifType: outcome.vifType });
+  }
+}
