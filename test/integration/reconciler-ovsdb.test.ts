@@ -10,9 +10,7 @@ import { until } from '../helpers/sh.js';
 
 const QUARANTINE = 999;
 
-describe('reconciler + ovsdb driver on a real OVS switch', {
-  skip: !isRoot() && 'needs root (namespaces, OVS)',
-}, () => {
+describe('reconciler + ovsdb driver on a real OVS switch', () => {
   let ovs: OvsTestbed;
   let b: TestBmnet;
   let conductor: TestHost;
