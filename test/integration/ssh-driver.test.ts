@@ -128,29 +128,54 @@ test('tagged VLANs are added and removed on top of the untagged one', { skip }, 
   }
 });
 
-test('set-lag makes one OVS bond whose members carry the VLAN; delete-lag removes it', { skip }, async () => {
+test('set-lag makes one OVS bond whose members carry the VLAN; it grows, shrinks and goes', { skip }, async () => {
   const { driver } = makeDriver();
   try {
-    const a = await ovs.addHost({ name: 'lag-a', tag: QUARANTINE });
+    const a = await ovs.addHost({ name: 'lag-a', cidr: '10.63.0.2/24', tag: QUARANTINE });
     const b = await ovs.addHost({ name: 'lag-b', tag: QUARANTINE });
+    const c = await ovs.addHost({ name: 'lag-c', tag: QUARANTINE });
+    const peer = await ovs.addHost({ name: 'lag-peer', cidr: '10.63.0.1/24', tag: 160 });
     const lag = parseSwitchPortName(`bond${process.pid % 1000}`);
-    const ops: SwitchOp[] = [
-      { kind: 'set-lag', lag, members: [port(a), port(b)], settings: { mode: 'lacp', lacpRate: 'fast' } },
+    const settings = { mode: 'lacp', lacpRate: 'fast' } as const;
+    await driver.apply([
+      { kind: 'set-lag', lag, members: [port(a), port(b)], settings },
       { kind: 'set-access', port: lag, vlan: parseVlan(140) },
-    ];
-    await driver.apply(ops);
+    ]);
     assert.equal(await ovs.vsctl('get', 'port', lag, 'tag'), '140');
     assert.equal(await ovs.vsctl('get', 'port', lag, 'lacp'), 'active');
-    const seen = await driver.read([lag, port(a)]);
-    assert.deepEqual(seen.get(lag)?.lag, {
-      members: [port(a), port(b)].sort(),
-      settings: { mode: 'lacp', lacpRate: 'fast' },
-    });
+    let seen = await driver.read([lag, port(a)]);
+    assert.deepEqual(seen.get(lag)?.lag, { members: [port(a), port(b)].sort(), settings });
     assert.equal(seen.get(lag)?.untagged, 140);
     assert.equal(seen.get(port(a))?.memberOf, lag);
 
-    await driver.apply([{ kind: 'delete-lag', lag }]);
-    assert.equal((await driver.read([lag])).get(lag)?.exists, false);
+    // Grow: c's interface joins the bond, which keeps its VLAN.
+    await driver.apply([{ kind: 'set-lag', lag, members: [port(a), port(b), port(c)], settings }]);
+    seen = await driver.read([lag, port(c)]);
+    assert.deepEqual(seen.get(lag)?.lag?.members, [port(a), port(b), port(c)].sort());
+    assert.equal(seen.get(lag)?.untagged, 140);
+    assert.equal(seen.get(port(c))?.memberOf, lag);
+
+    // Shrink: c leaves as a plain port on the quarantine VLAN, and takes a VLAN of its own in the same batch.
+    await driver.apply([
+      { kind: 'set-lag', lag, members: [port(a), port(b)], settings },
+      { kind: 'set-access', port: port(c), vlan: parseVlan(150) },
+    ]);
+    seen = await driver.read([lag, port(c)]);
+    assert.deepEqual(seen.get(lag)?.lag?.members, [port(a), port(b)].sort());
+    assert.equal(seen.get(port(c))?.untagged, 150);
+    assert.equal(seen.get(port(c))?.memberOf, null);
+
+    // Delete: the members are plain ports again; a gets a VLAN in the same batch and reaches its peer.
+    await driver.apply([
+      { kind: 'delete-lag', lag },
+      { kind: 'set-access', port: port(a), vlan: parseVlan(160) },
+    ]);
+    seen = await driver.read([lag, port(a), port(b)]);
+    assert.equal(seen.get(lag)?.exists, false);
+    assert.equal(seen.get(port(a))?.untagged, 160);
+    assert.equal(seen.get(port(b))?.untagged, QUARANTINE);
+    await until(() => ovs.ping(a, '10.63.0.1'), { timeoutMs: 10_000, what: 'a former member to reach its peer' });
+    assert.ok(peer);
   } finally {
     await driver.close();
   }

@@ -8,7 +8,7 @@ import type { ObservedPorts, SwitchOp } from '../../domain/switch-plan.js';
 import type { SwitchPortName } from '../../domain/values.js';
 import type { Logger } from '../../logging.js';
 import type { SwitchDriver, SwitchIdentity } from '../driver.js';
-import { type DeviceProfile, renderOps } from './profile.js';
+import { type DeviceProfile, lagPorts, renderOps } from './profile.js';
 import type { CliReply, CliSession, SshTransport } from './transport.js';
 
 export interface SshDriverOptions {
@@ -42,8 +42,11 @@ export class SshDriver implements SwitchDriver {
   async apply(ops: readonly SwitchOp[]): Promise<void> {
     if (ops.length === 0) return;
     const { profile } = this;
-    const lines = renderOps(profile, ops);
+    let lines: readonly string[] = [];
     await this.transport.withSession(async (session) => {
+      const lags = profile.readsLagsBeforeApply ? lagPorts(ops) : [];
+      const before = lags.length > 0 ? await this.readIn(session, lags) : new Map();
+      lines = renderOps(profile, ops, before);
       for (const line of profile.enterConfig) await this.runChecked(session, line);
       for (const line of lines) {
         const reply = await session.run(line);
@@ -59,18 +62,19 @@ export class SshDriver implements SwitchDriver {
   }
 
   async read(ports: readonly SwitchPortName[]): Promise<ObservedPorts> {
-    const { profile } = this;
-    const known = ports.filter((p) => profile.portName.test(p));
-    const outputs = await this.transport.withSession(async (session) => {
-      const out: string[] = [];
-      for (const line of profile.readCommand(known)) out.push((await this.runChecked(session, line)).output);
-      return out;
-    });
-    return profile.parsePorts(outputs, ports);
+    return this.transport.withSession((session) => this.readIn(session, ports));
   }
 
   async close(): Promise<void> {
     await this.transport.close();
+  }
+
+  private async readIn(session: CliSession, ports: readonly SwitchPortName[]): Promise<ObservedPorts> {
+    const { profile } = this;
+    const known = ports.filter((p) => profile.portName.test(p));
+    const outputs: string[] = [];
+    for (const line of profile.readCommand(known)) outputs.push((await this.runChecked(session, line)).output);
+    return profile.parsePorts(outputs, ports);
   }
 
   private async runChecked(session: CliSession, line: string): Promise<CliReply> {

@@ -30,7 +30,13 @@ export interface DeviceProfile {
   readonly abort: readonly string[];
   /** Persists the running configuration (run after `exitConfig`). */
   readonly save: readonly string[];
-  render(op: SwitchOp): readonly string[];
+  /**
+   * The lines of one op. `before` is the state of the batch's LAGs and their members, read in the same
+   * session just before (only for profiles with `readsLagsBeforeApply`; empty for dry runs and the others).
+   */
+  render(op: SwitchOp, before: ObservedPorts): readonly string[];
+  /** Read the LAGs and members a batch touches before rendering it (a vendor that must name former members). */
+  readonly readsLagsBeforeApply: boolean;
   /** Joins one batch's rendered lines into what is sent (ovs-vsctl joins them into one transaction). */
   batch(lines: readonly string[]): readonly string[];
   /** Exec-mode commands whose outputs `parsePorts` reads, in order. */
@@ -39,13 +45,25 @@ export interface DeviceProfile {
 }
 
 /** The lines `apply(ops)` sends between entering config mode and committing. */
-export function renderOps(profile: DeviceProfile, ops: readonly SwitchOp[]): readonly string[] {
+export function renderOps(
+  profile: DeviceProfile,
+  ops: readonly SwitchOp[],
+  before: ObservedPorts = new Map(),
+): readonly string[] {
   for (const op of ops) checkOpNames(profile, op);
   // Adding or removing no VLANs is nothing to send (and an empty VLAN list is a syntax error on most CLIs).
   const effective = ops.filter(
     (op) => !((op.kind === 'add-tagged' || op.kind === 'remove-tagged') && op.vlans.length === 0),
   );
-  return profile.batch(effective.flatMap((op) => profile.render(op)));
+  return profile.batch(effective.flatMap((op) => profile.render(op, before)));
+}
+
+/** The LAGs a batch creates, changes or deletes, and their named members. */
+export function lagPorts(ops: readonly SwitchOp[]): SwitchPortName[] {
+  const names = ops.flatMap((op) =>
+    op.kind === 'set-lag' ? [op.lag, ...op.members] : op.kind === 'delete-lag' ? [op.lag] : [],
+  );
+  return [...new Set(names)];
 }
 
 /** Refuses a port or LAG name the vendor would not accept (and that could smuggle CLI syntax). */

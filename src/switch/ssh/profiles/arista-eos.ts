@@ -82,6 +82,7 @@ export const aristaEos: DeviceProfile = {
   abort: ['abort'],
   save: ['write memory'],
   render,
+  readsLagsBeforeApply: false,
   batch: lineByLine,
   readCommand: () => ['show running-config | section ^interface'],
   parsePorts: parseEosPorts,

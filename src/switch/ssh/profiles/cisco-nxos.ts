@@ -84,6 +84,7 @@ export const ciscoNxos: DeviceProfile = {
   abort: ['end'],
   save: ['copy running-config startup-config'],
   render,
+  readsLagsBeforeApply: false,
   batch: lineByLine,
   readCommand: () => ['show running-config interface'],
   parsePorts: parseNxosPorts,

@@ -161,6 +161,7 @@ export const cumulusNvue: DeviceProfile = {
   abort: ['nv config detach'],
   save: ['nv config save'],
   render,
+  readsLagsBeforeApply: false,
   batch: lineByLine,
   readCommand: () => ['nv config show -o commands'],
   parsePorts: parseNvuePorts,

@@ -74,6 +74,7 @@ export const dellOs10: DeviceProfile = {
   abort: ['end'],
   save: ['write memory'],
   render,
+  readsLagsBeforeApply: false,
   batch: lineByLine,
   readCommand: () => ['show running-configuration interface'],
   parsePorts: parseOs10Ports,

@@ -125,6 +125,7 @@ export const juniperJunos: DeviceProfile = {
   abort: ['rollback 0', 'exit'],
   save: [],
   render,
+  readsLagsBeforeApply: false,
   batch: lineByLine,
   readCommand: () => [
     'show interfaces terse',

@@ -6,6 +6,11 @@
  * VLAN model (ovs-vswitchd.conf.db(5), Port table): an access port is `vlan_mode=access tag=V`; a port
  * with tagged VLANs is `vlan_mode=native-untagged` with `tag` as its untagged VLAN. `trunks` always keeps
  * the untagged VLAN, so it is never empty — an empty `trunks` would mean "every VLAN".
+ *
+ * LAGs are bonds. A bond leaving or losing members must name them, so this profile reads the batch's LAGs
+ * first (`readsLagsBeforeApply`): former members get their own Port again (same Interface row) on the
+ * quarantine VLAN, and a changed bond keeps its Port and VLANs (ovs-vsctl(8): `get --id=@name`, create, add,
+ * remove; unreferenced Port rows are garbage-collected).
  */
 import { assertNever, InvalidInput } from '../../../domain/errors.js';
 import type { LagSettings, ObservedPort, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.js';
@@ -18,7 +23,7 @@ export interface OvsProfileParams {
   readonly bridge: string;
   /** ovs-vswitchd's run directory, where `<bridge>.mgmt` (OpenFlow) lives; for enabling/disabling ports. */
   readonly rundir: string;
-  /** VLAN a LAG carries from the moment it is created, before the batch sets its own (never trunk-all). */
+  /** VLAN a new LAG, and a port leaving a LAG, carries until the batch sets its own (never trunk-all). */
   readonly quarantineVlan: Vlan;
 }
 
@@ -34,7 +39,22 @@ export function ovsProfile(params: OvsProfileParams): DeviceProfile {
   const br = params.bridge;
   const q = params.quarantineVlan;
 
-  const render = (op: SwitchOp): readonly string[] => {
+  const vsctlLine = (parts: readonly string[]) => (parts.length === 0 ? [] : [`${vsctl} -- ${parts.join(' -- ')}`]);
+  // A former bond member becomes a plain port again, on the quarantine VLAN, keeping its Interface row.
+  const rehome = (m: SwitchPortName) => [
+    `--id=@i-${m} get Interface ${m}`,
+    `--id=@p-${m} create Port name=${m} interfaces=@i-${m} vlan_mode=access tag=${q} trunks=${q}`,
+    `add Bridge ${br} ports @p-${m}`,
+  ];
+  // A plain port's Interface moves into the bond; its own Port row is dropped (garbage-collected).
+  const enlist = (lag: SwitchPortName, m: SwitchPortName) => [
+    `--id=@i-${m} get Interface ${m}`,
+    `--id=@p-${m} get Port ${m}`,
+    `remove Bridge ${br} ports @p-${m}`,
+    `add Port ${lag} interfaces @i-${m}`,
+  ];
+
+  const render = (op: SwitchOp, before: ObservedPorts): readonly string[] => {
     switch (op.kind) {
       case 'set-access':
         return [`${vsctl} -- set port ${op.port} vlan_mode=access tag=${op.vlan} trunks=${op.vlan}`];
@@ -45,12 +65,32 @@ export function ovsProfile(params: OvsProfileParams): DeviceProfile {
       case 'remove-tagged':
         return [`${vsctl} -- remove port ${op.port} trunks ${op.vlans.join(' ')}`];
       case 'set-lag': {
+        const old = before.get(op.lag)?.lag;
+        if (old) {
+          // Change the bond in place: its VLANs stay, leaving members become plain ports.
+          const leaving = old.members.filter((m) => !op.members.includes(m));
+          const joining = op.members.filter((m) => !old.members.includes(m));
+          return vsctlLine([
+            ...leaving.flatMap((m) => [...rehome(m), `remove Port ${op.lag} interfaces @i-${m}`]),
+            ...joining.flatMap((m) => enlist(op.lag, m)),
+            `set Port ${op.lag} ${bondColumns(op.settings)}`,
+          ]);
+        }
         const dels = [op.lag, ...op.members].map((p) => `--if-exists del-port ${br} ${p}`);
         const bond = `add-bond ${br} ${op.lag} ${op.members.join(' ')} ${bondColumns(op.settings)} vlan_mode=access tag=${q} trunks=${q}`;
-        return [`${vsctl} -- ${[...dels, bond].join(' -- ')}`];
+        return vsctlLine([...dels, bond]);
       }
-      case 'delete-lag':
-        return [`${vsctl} -- --if-exists del-port ${br} ${op.lag}`];
+      case 'delete-lag': {
+        const old = before.get(op.lag);
+        // Dry run: the members are not known without a read, so only the bond is shown.
+        if (old === undefined) return vsctlLine([`--if-exists del-port ${br} ${op.lag}`]);
+        if (!old.exists) return [];
+        return vsctlLine([
+          ...(old.lag?.members ?? []).flatMap(rehome),
+          `--id=@l-${op.lag} get Port ${op.lag}`,
+          `remove Bridge ${br} ports @l-${op.lag}`,
+        ]);
+      }
       case 'set-enabled':
         return [`${ofctl} ${op.port} ${op.isEnabled ? 'up' : 'down'}`];
       default:
@@ -75,6 +115,7 @@ export function ovsProfile(params: OvsProfileParams): DeviceProfile {
     abort: [],
     save: [],
     render,
+    readsLagsBeforeApply: true,
     batch: (lines) => joinVsctl(lines, vsctl),
     readCommand: () => [
       `${vsctl} --format=json --data=json --columns=_uuid,name,tag,trunks,vlan_mode,interfaces,bond_mode,lacp,other_config list Port`,

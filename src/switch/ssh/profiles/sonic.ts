@@ -126,6 +126,7 @@ export const sonic: DeviceProfile = {
   abort: [],
   save: ['config save -y'],
   render,
+  readsLagsBeforeApply: false,
   batch: lineByLine,
   readCommand: () => ['show runningconfiguration all'],
   parsePorts: parseSonicPorts,

@@ -4,7 +4,7 @@ import { InvalidInput } from '../../../../src/domain/errors.js';
 import { parseSwitchPortName, parseVlan } from '../../../../src/domain/values.js';
 import { silentLogger } from '../../../../src/logging.js';
 import { SshDriver } from '../../../../src/switch/ssh/driver.js';
-import { renderOps } from '../../../../src/switch/ssh/profile.js';
+import { absentPort, renderOps } from '../../../../src/switch/ssh/profile.js';
 import { ovsProfile } from '../../../../src/switch/ssh/profiles/ovs-linux.js';
 import { SshTransport } from '../../../../src/switch/ssh/transport.js';
 import { type GoldenCase, goldenOps, names, QUARANTINE, readFixture } from './golden.js';
@@ -37,6 +37,53 @@ const want: Record<GoldenCase, readonly string[]> = {
 for (const [name, op] of Object.entries(ops) as [GoldenCase, (typeof ops)[GoldenCase]][]) {
   test(`ovs renders '${name}'`, () => assert.deepEqual(renderOps(profile, [op]), want[name]));
 }
+
+const bond1 = (members: readonly string[]) =>
+  new Map([
+    [
+      parseSwitchPortName('bond1'),
+      {
+        name: parseSwitchPortName('bond1'),
+        exists: true,
+        untagged: parseVlan(100),
+        tagged: [],
+        isEnabled: true,
+        lag: { members: members.map(parseSwitchPortName), settings: { mode: 'lacp' as const } },
+        memberOf: null,
+      },
+    ],
+  ]);
+
+test('ovs: deleting a bond read before the batch gives its members their own ports on the quarantine VLAN', () => {
+  assert.deepEqual(renderOps(profile, [ops['delete LAG']], bond1(['eth2', 'eth3'])), [
+    `${V} -- --id=@i-eth2 get Interface eth2` +
+      ' -- --id=@p-eth2 create Port name=eth2 interfaces=@i-eth2 vlan_mode=access tag=4000 trunks=4000' +
+      ' -- add Bridge tor1 ports @p-eth2' +
+      ' -- --id=@i-eth3 get Interface eth3' +
+      ' -- --id=@p-eth3 create Port name=eth3 interfaces=@i-eth3 vlan_mode=access tag=4000 trunks=4000' +
+      ' -- add Bridge tor1 ports @p-eth3' +
+      ' -- --id=@l-bond1 get Port bond1 -- remove Bridge tor1 ports @l-bond1',
+  ]);
+});
+
+test('ovs: changing an existing bond moves interfaces in and out and keeps the bond port', () => {
+  const op = ops['create LAG with members'];
+  assert.equal(op.kind, 'set-lag');
+  if (op.kind !== 'set-lag') return;
+  assert.deepEqual(renderOps(profile, [{ ...op, members: names('eth2', 'eth4') }], bond1(['eth2', 'eth3'])), [
+    `${V} -- --id=@i-eth3 get Interface eth3` +
+      ' -- --id=@p-eth3 create Port name=eth3 interfaces=@i-eth3 vlan_mode=access tag=4000 trunks=4000' +
+      ' -- add Bridge tor1 ports @p-eth3 -- remove Port bond1 interfaces @i-eth3' +
+      ' -- --id=@i-eth4 get Interface eth4 -- --id=@p-eth4 get Port eth4 -- remove Bridge tor1 ports @p-eth4' +
+      ' -- add Port bond1 interfaces @i-eth4' +
+      ' -- set Port bond1 lacp=active bond_mode=balance-tcp other_config:lacp-time=fast',
+  ]);
+});
+
+test('ovs: deleting a bond the read did not find sends nothing', () => {
+  const absent = new Map([[parseSwitchPortName('bond1'), absentPort(parseSwitchPortName('bond1'))]]);
+  assert.deepEqual(renderOps(profile, [ops['delete LAG']], absent), []);
+});
 
 test('ovs: save config is nothing to send (OVSDB commits are durable)', () => {
   assert.deepEqual(profile.save, []);
