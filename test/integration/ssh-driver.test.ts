@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { SwitchRejected, SwitchUnreachable } from '../../src/domain/errors.js';
-import type { SwitchOp } from '../../src/domain/switch-plan.js';
 import { parseSwitchPortName, parseVlan, type SwitchPortName } from '../../src/domain/values.js';
 import { silentLogger } from '../../src/logging.js';
 import { SshDriver } from '../../src/switch/ssh/driver.js';
