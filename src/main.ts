@@ -58,6 +58,12 @@ export function buildSwitch(sw: SwitchConfig, log: Logger): ManagedSwitch {
         }
       : null;
   const profile = deviceProfile(c.profile as ProfileName, { ovs });
+  const idleCloseMs = o.idle_close_ms === undefined ? 60_000 : Number(o.idle_close_ms);
+  if (!Number.isInteger(idleCloseMs) || idleCloseMs < 0) {
+    throw new Error(
+      `switch ${sw.name}: ssh.options.idle_close_ms '${o.idle_close_ms}' is not a whole number of milliseconds`,
+    );
+  }
   const transport = new SshTransport(
     {
       switchName: sw.name,
@@ -70,7 +76,12 @@ export function buildSwitch(sw: SwitchConfig, log: Logger): ManagedSwitch {
       hostKeySha256: o.host_key_sha256 ?? null,
     },
     profile,
-    { maxSessions: sw.maxSessions, connectTimeoutMs: 10_000, commandTimeoutMs: 30_000, idleCloseMs: 60_000 },
+    {
+      maxSessions: sw.maxSessions,
+      connectTimeoutMs: 10_000,
+      commandTimeoutMs: 30_000,
+      idleCloseMs,
+    },
     log,
   );
   const secrets = [c.password, o.enable_secret].filter((x): x is string => typeof x === 'string' && x.length > 0);
