@@ -319,3 +319,24 @@ test('a handed-over listen socket and a pool of transfer sockets: the socket is 
   assert.deepStrictEqual(released, [true, true, true]);
   assert.equal(events.filter((e) => e.kind === 'completed').length, 3);
 });
+
+test('beyond maxTransfers a request is refused with error 0; close() ends open transfers as shutdown', async () => {
+  const { server, events } = await serve({ maxTransfers: 1 });
+  const holder = await clientSocket();
+  const oack = await request(holder, rrq('payload.bin', [{ name: 'tsize', value: '0' }]), server.address.port);
+  assert.equal(oack.packet.kind, 'oack');
+  const late = await clientSocket();
+  const refused = await request(late, rrq('payload.bin'), server.address.port);
+  assert.deepStrictEqual(refused.packet, { kind: 'error', code: 0, message: 'Server busy' });
+  await server.close();
+  const failed = events.find((e) => e.kind === 'failed');
+  assert.deepStrictEqual(failed?.kind === 'failed' && failed.reason, { kind: 'shutdown' });
+  assert.equal(server.activeTransfers(), 0);
+});
+
+test('IPv6: curl fetches from [::1]', async () => {
+  const { server } = await serve({ listen: { host: '::1', port: 0 } });
+  const to = join(dir, 'v6.out');
+  await run('curl', ['-sS', `tftp://[::1]:${server.address.port}/payload.bin`, '--tftp-blksize', '1468', '-o', to]);
+  assert.equal(sha256(await readFile(to)), sha256(payload));
+});

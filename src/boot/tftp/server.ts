@@ -102,7 +102,7 @@ export interface TftpServerOptions {
 export interface TftpServer {
   readonly address: { readonly address: string; readonly port: number };
   activeTransfers(): number;
-  /** Stops listening and ends every transfer (reported as failed, reason `shutdown`). */
+  /** Stops listening and ends every transfer (reported as failed, reason `shutdown`). Idempotent. */
   close(): Promise<void>;
 }
 
@@ -156,6 +156,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
   /** Requests whose content is being looked up (keys as in `transfers`). */
   const starting = new Set<string>();
   let isClosed = false;
+  let closing: Promise<void> | null = null;
   const emit = (event: TftpEvent) => options.onEvent?.(event);
 
   const listen =
@@ -355,10 +356,13 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
   return {
     address: { address: bound.address, port: bound.port },
     activeTransfers: () => transfers.size,
-    async close() {
-      isClosed = true;
-      for (const [key, t] of [...transfers]) end(key, t, { kind: 'shutdown' });
-      await new Promise<void>((resolve) => listen.close(() => resolve()));
+    close() {
+      if (closing === null) {
+        isClosed = true;
+        for (const [key, t] of [...transfers]) end(key, t, { kind: 'shutdown' });
+        closing = new Promise<void>((resolve) => listen.close(() => resolve()));
+      }
+      return closing;
     },
   };
 }
