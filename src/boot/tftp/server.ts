@@ -112,7 +112,8 @@ interface Transfer {
   readonly client: TftpClient;
   readonly file: string;
   timer: NodeJS.Timeout | null;
-  timerDelayMs: number;
+  /** When the scheduled timer fires (in `now()` milliseconds). */
+  timerAtMs: number;
   /** Removes this transfer's listeners from its socket. */
   detach: () => void;
 }
@@ -265,7 +266,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
       sockets.release(socket);
       return;
     }
-    const transfer: Transfer = { socket, session, client, file, timer: null, timerDelayMs: -1, detach: () => {} };
+    const transfer: Transfer = { socket, session, client, file, timer: null, timerAtMs: 0, detach: () => {} };
     transfers.set(key, transfer);
     const onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo) => {
       // A reused socket may still hold a datagram from its previous client.
@@ -298,7 +299,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
           t.socket.send(a.bytes);
           break;
         case 'arm-timer':
-          arm(key, t, Math.max(0, Math.ceil(a.atMs - now())));
+          arm(key, t, a.atMs);
           break;
         case 'done':
           metrics.transfers.inc({ outcome: 'completed' });
@@ -314,15 +315,19 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     }
   }
 
-  function arm(key: string, t: Transfer, delayMs: number): void {
-    // One timer per transfer, refreshed in place while the delay stays the same (every ACK re-arms it).
-    if (t.timer !== null && t.timerDelayMs === delayMs) {
-      t.timer.refresh();
-      return;
-    }
+  function arm(key: string, t: Transfer, atMs: number): void {
+    // Every ACK moves the deadline later. A timer already due before the new deadline is left alone: when
+    // it fires early the session asks for the rest, so the per-block path never touches the timer list.
+    if (t.timer !== null && t.timerAtMs <= atMs) return;
     if (t.timer !== null) clearTimeout(t.timer);
-    t.timerDelayMs = delayMs;
-    t.timer = setTimeout(() => apply(key, t, t.session.handle({ kind: 'timer', nowMs: now() })), delayMs);
+    t.timerAtMs = atMs;
+    t.timer = setTimeout(
+      () => {
+        t.timer = null;
+        apply(key, t, t.session.handle({ kind: 'timer', nowMs: now() }));
+      },
+      Math.max(0, Math.ceil(atMs - now())),
+    );
   }
 
   function facts(t: Transfer) {
