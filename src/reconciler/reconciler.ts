@@ -43,6 +43,12 @@ export interface ReconcilerOptions {
   readonly config: ReconcilerConfig;
   readonly log: Logger;
   readonly random?: () => number;
+  /**
+   * Whether the DHCP service answers for this port (its reservation is loaded where the network has
+   * DHCP). A port turns ACTIVE only when its switch ports are confirmed and this holds. Absent: no DHCP
+   * role runs in this process, so nothing is waited for.
+   */
+  readonly isDhcpServing?: (port: Port) => boolean;
 }
 
 export interface SwitchHealth {
