@@ -158,7 +158,14 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
   const starting = new Set<string>();
   let isClosed = false;
   let closing: Promise<void> | null = null;
-  const emit = (event: TftpEvent) => options.onEvent?.(event);
+  const emit = (event: TftpEvent) => {
+    try {
+      options.onEvent?.(event);
+    } catch (err) {
+      // A failing trace consumer must not stop transfers; the fact is logged instead.
+      log.error({ err, event: event.kind }, 'tftp event consumer failed');
+    }
+  };
 
   const listen =
     'socket' in options.listen
