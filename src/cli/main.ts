@@ -3,9 +3,20 @@ import { Command } from 'commander';
 import { ConfigError, loadConfigFile, parseConfig } from '../config/load.js';
 import { createLogger } from '../logging.js';
 import { serve } from '../main.js';
+import { ApiError, type ApiTarget } from './client.js';
+import { switchCommands } from './switches.js';
 
 const program = new Command();
-program.name('bmnet').description('Network control plane for bare-metal server fleets').version('0.1.0');
+program
+  .name('bmnet')
+  .description('Network control plane for bare-metal server fleets')
+  .version('0.1.0')
+  .option('--url <url>', 'bmnet API for client commands', 'http://127.0.0.1:9696')
+  .option('--token <token>', 'X-Auth-Token for client commands (auth mode token)');
+const target = (): ApiTarget => {
+  const o = program.opts<{ url: string; token?: string }>();
+  return { url: o.url, token: o.token };
+};
 
 program
   .command('serve')
@@ -33,8 +44,15 @@ program
     process.stdout.write(`${file}: ok\n`);
   });
 
+switchCommands(program, target);
+
 program.parseAsync(process.argv).catch((err: unknown) => {
-  const message = err instanceof ConfigError ? err.message : err instanceof Error ? err.message : String(err);
+  const message =
+    err instanceof ConfigError || err instanceof ApiError
+      ? err.message
+      : err instanceof Error
+        ? err.message
+        : String(err);
   process.stderr.write(`bmnet: ${message}\n`);
   process.exit(2);
 });

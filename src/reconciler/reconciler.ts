@@ -226,7 +226,8 @@ export class Reconciler {
     const { mine } = await this.desiredFor(sw, false);
     const observed = await sw.driver.read([...mine.keys()]);
     const plan = planSwitchChanges(mine, observed, unboundOf(sw.config));
-    return { plan, removals: sw.driver.render(plan.removals), additions: sw.driver.render(plan.additions) };
+    const render = (ops: readonly SwitchOp[]) => (ops.length === 0 ? [] : sw.driver.render(ops));
+    return { plan, removals: render(plan.removals), additions: render(plan.additions) };
   }
 
   private backoffMs(failures: number): number {
@@ -378,6 +379,11 @@ export class Reconciler {
           const o = observed.get(name);
           const ok = failure === null && isInSync(d, o, unbound);
           inSync.set(name, ok);
+          if (ok && d.kind === 'default' && !o?.exists) {
+            // a LAG that is gone, or a port no longer on the switch: nothing left to manage
+            await tx.deleteSwitchPort(sw.config.name, name);
+            continue;
+          }
           await tx.putSwitchPort({
             switchName: sw.config.name,
             port: name,

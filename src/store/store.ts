@@ -54,7 +54,7 @@ export interface SwitchPortRecord {
 /** Visibility: null = everything (admin), else what a project may see. */
 export type Visibility = { readonly projectId: string } | null;
 
-type Db = Kysely<Database> | Transaction<Database>;
+export type Db = Kysely<Database> | Transaction<Database>;
 
 // biome-ignore lint/suspicious/noExplicitAny: Kysely's dynamic column references need a loose builder type here
 type AnySelect = SelectQueryBuilder<Database, any, any>;
@@ -408,16 +408,18 @@ export class Repos {
       .insertInto('switch_ports')
       .values(row)
       .onConflict((oc) =>
-        oc
-          .columns(['switch_name', 'port'])
-          .doUpdateSet({
-            desired: row.desired,
-            observed: row.observed,
-            in_sync: row.in_sync,
-            updated_at: row.updated_at,
-          }),
+        oc.columns(['switch_name', 'port']).doUpdateSet({
+          desired: row.desired,
+          observed: row.observed,
+          in_sync: row.in_sync,
+          updated_at: row.updated_at,
+        }),
       )
       .execute();
+  }
+
+  async deleteSwitchPort(switchName: string, port: string): Promise<void> {
+    await this.db.deleteFrom('switch_ports').where('switch_name', '=', switchName).where('port', '=', port).execute();
   }
 
   async lagNames(): Promise<{ switchName: string; groupKey: string; lagName: string }[]> {
@@ -455,6 +457,11 @@ export class Repos {
       payload: JSON.parse(r.payload) as Record<string, unknown>,
       createdAt: r.created_at,
     }));
+  }
+
+  /** The query builder (the transaction's inside one), for a role's own tables: store/dhcp-state.ts. */
+  get builder(): Db {
+    return this.db;
   }
 }
 

@@ -3,10 +3,11 @@
  * Neutron ports into switch VLANs, and real traffic between namespace hosts shows the result.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Body, startBmnet, type TestBmnet } from '../helpers/bmnet.js';
 import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.js';
-import { until } from '../helpers/sh.js';
+import { run, until } from '../helpers/sh.js';
 
 const QUARANTINE = 999;
 
@@ -205,6 +206,13 @@ reconciler: {resync_seconds: 1, retry_initial_ms: 50, retry_max_ms: 500}
       (await b.call('GET', '/v1/switches', undefined, { 'x-project-id': 'p', 'x-roles': 'member' })).status,
       403,
     );
+    const bmnet = join(import.meta.dirname, '../../bin/bmnet');
+    const shown = (await run(bmnet, ['--url', b.url, 'switch', 'show', 'tor1'])).stdout;
+    assert.match(shown, new RegExp(`${node.port}\\s*│\\s*vlan 200\\s*│\\s*vlan 200\\s*│\\s*yes`));
+    const listed = (await run(bmnet, ['--url', b.url, 'switch', 'list'])).stdout;
+    assert.match(listed, /tor1\s*│\s*ovsdb\s*│\s*true/);
+    const dryRun = (await run(bmnet, ['--url', b.url, 'switch', 'dry-run', 'tor1'])).stdout;
+    assert.match(dryRun, /tor1: in sync, nothing to send/);
   });
 
   test('(f) switch down: the port reports why and stays DOWN; nothing is lost; it converges when the switch returns', async () => {

@@ -1,0 +1,95 @@
+/** `bmnet switch …`: switch health, per-port desired vs observed state, dry runs. */
+import type { Command } from 'commander';
+import { type ApiTarget, apiCall } from './client.js';
+import { newTable } from './table.js';
+
+interface SwitchJson {
+  name: string;
+  driver: string;
+  isReachable: boolean | null;
+  lastError: string | null;
+  lastSyncAt: string | null;
+  queueDepth: number;
+  drift: string[];
+  ports: {
+    port: string;
+    desired: { kind: string; vlan?: number; members?: string[]; lag?: string };
+    observed: { untagged: number | null; lag: unknown; memberOf: string | null } | null;
+    in_sync: boolean;
+  }[];
+}
+
+function describeDesired(d: SwitchJson['ports'][number]['desired']): string {
+  if (d.kind === 'access') return `vlan ${d.vlan}`;
+  if (d.kind === 'lag') return `LAG ${d.members?.join('+')} vlan ${d.vlan}`;
+  if (d.kind === 'lag-member') return `member of ${d.lag}`;
+  return 'default';
+}
+
+function describeObserved(o: SwitchJson['ports'][number]['observed']): string {
+  if (!o) return '?';
+  if (o.memberOf) return `member of ${o.memberOf}`;
+  return o.untagged === null ? 'no untagged VLAN' : `vlan ${o.untagged}`;
+}
+
+export function switchCommands(program: Command, target: () => ApiTarget): void {
+  const sw = program.command('switch').description('switches: health, desired vs observed VLANs, dry runs');
+  sw.command('list')
+    .description('every switch with its health')
+    .action(async () => {
+      const { switches } = await apiCall<{ switches: SwitchJson[] }>(target(), 'GET', '/v1/switches');
+      const t = newTable(['switch', 'driver', 'reachable', 'ports', 'out of sync', 'queue', 'last sync', 'last error']);
+      for (const s of switches) {
+        t.push([
+          s.name,
+          s.driver,
+          String(s.isReachable ?? '?'),
+          s.ports.length,
+          s.ports.filter((p) => !p.in_sync).length,
+          s.queueDepth,
+          s.lastSyncAt ?? '-',
+          s.lastError ?? '',
+        ]);
+      }
+      process.stdout.write(`${t.toString()}\n`);
+    });
+  sw.command('show')
+    .description("one switch's ports: desired and observed")
+    .argument('<name>')
+    .action(async (name: string) => {
+      const { switch: s } = await apiCall<{ switch: SwitchJson }>(
+        target(),
+        'GET',
+        `/v1/switches/${encodeURIComponent(name)}`,
+      );
+      const t = newTable(['port', 'desired', 'observed', 'in sync']);
+      for (const p of s.ports)
+        t.push([p.port, describeDesired(p.desired), describeObserved(p.observed), p.in_sync ? 'yes' : 'NO']);
+      process.stdout.write(
+        `${s.name} (${s.driver}) reachable=${s.isReachable ?? '?'}${s.lastError ? ` error: ${s.lastError}` : ''}\n${t.toString()}\n`,
+      );
+    });
+  sw.command('dry-run')
+    .description('the exact commands or OVSDB transaction the reconciler would send now')
+    .argument('<name>')
+    .action(async (name: string) => {
+      const { dry_run: d } = await apiCall<{ dry_run: { commands: { removals: string[]; additions: string[] } } }>(
+        target(),
+        'GET',
+        `/v1/switches/${encodeURIComponent(name)}/dry-run`,
+      );
+      if (d.commands.removals.length + d.commands.additions.length === 0) {
+        process.stdout.write(`${name}: in sync, nothing to send\n`);
+        return;
+      }
+      process.stdout.write(`# removals (sent first, confirmed by read-back)\n${d.commands.removals.join('\n')}\n`);
+      process.stdout.write(`# additions\n${d.commands.additions.join('\n')}\n`);
+    });
+  sw.command('resync')
+    .description('ask the reconciler to resync a switch now')
+    .argument('<name>')
+    .action(async (name: string) => {
+      await apiCall(target(), 'POST', `/v1/switches/${encodeURIComponent(name)}/resync`);
+      process.stdout.write(`${name}: resync requested\n`);
+    });
+}
