@@ -5,6 +5,7 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'y
 import { InvalidInput } from '../domain/errors.js';
 import { parseVlanRange } from '../domain/vlan-pool.js';
 import type {
+  AddressRangeConfig,
   AuthConfig,
   BootConfig,
   Config,
@@ -238,8 +239,10 @@ function readNetwork(at: At): NetworkConfig {
           return r.fail(err instanceof InvalidInput ? err.detail : String(err));
         }
       });
-    const b = p.get('bridge').keys(['name', 'ovsdb']);
-    const bridge = b.isPresent ? { name: b.get('name').string(), ovsdb: b.get('ovsdb').string() } : null;
+    const b = p.get('bridge').keys(['name', 'ovsdb', 'netns']);
+    const bridge = b.isPresent
+      ? { name: b.get('name').string(), ovsdb: b.get('ovsdb').string(), netns: b.get('netns').optionalString() }
+      : null;
     const flatVlan = p.get('flat_vlan').isPresent ? p.get('flat_vlan').int(undefined, 2, 4094) : null;
     physnets.set(name, { name, vlanRanges, bridge, flatVlan });
   }
@@ -366,12 +369,26 @@ function readReconciler(at: At) {
   };
 }
 
+const IPV4_RANGE_RE = /^((?:\d{1,3}\.){3}\d{1,3})\s*-\s*((?:\d{1,3}\.){3}\d{1,3})$/;
+
 function readDhcp(at: At): DhcpConfig {
-  at.keys(['mode', 'relay_listen', 'lease_seconds']);
+  at.keys(['mode', 'relay_listen', 'lease_seconds', 'dynamic_pools']);
+  const dynamicPools = new Map<string, AddressRangeConfig[]>();
+  for (const [network, ranges] of at.get('dynamic_pools').entries()) {
+    dynamicPools.set(
+      network,
+      ranges.items().map((r) => {
+        const m = IPV4_RANGE_RE.exec(r.string());
+        if (!m?.[1] || !m[2]) return r.fail(`'${r.string()}' is not an IPv4 range START-END`);
+        return { start: m[1], end: m[2] };
+      }),
+    );
+  }
   return {
     mode: at.get('mode').oneOf(['attach', 'relay', 'off'], 'off'),
     relayListen: at.get('relay_listen').listen('0.0.0.0:67'),
     leaseSeconds: at.get('lease_seconds').int(86_400, 60, 10 * 365 * 86_400),
+    dynamicPools,
   };
 }
 

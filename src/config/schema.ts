@@ -23,6 +23,8 @@ export type AuthConfig =
 export interface OvsdbBridge {
   readonly name: string;
   readonly ovsdb: string;
+  /** Network namespace ovs-vswitchd runs in (where its internal ports appear); null: bmnet's own. */
+  readonly netns: string | null;
 }
 
 export interface PhysnetConfig {
@@ -76,10 +78,18 @@ export interface ReconcilerConfig {
   readonly retryMaxMs: number;
 }
 
+/** An inclusive IPv4 range `start-end`. */
+export interface AddressRangeConfig {
+  readonly start: string;
+  readonly end: string;
+}
+
 export interface DhcpConfig {
   readonly mode: 'attach' | 'relay' | 'off';
   readonly relayListen: ListenAddress;
   readonly leaseSeconds: number;
+  /** Dynamic pools (inspection/discovery) by network name or id; other networks are reservation-only. */
+  readonly dynamicPools: ReadonlyMap<string, readonly AddressRangeConfig[]>;
 }
 
 export interface BootConfig {

@@ -171,6 +171,48 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0003-dhcp': {
+      async up(db: Kysely<unknown>) {
+        // dynamic-pool leases and DECLINE quarantines: written before the reply (issue 4 §2)
+        await db.schema
+          .createTable('dhcp_leases')
+          .addColumn('network_id', 'varchar(36)', (c) => c.notNull())
+          .addColumn('ip_address', 'varchar(64)', (c) => c.notNull())
+          .addColumn('mac_address', 'varchar(32)', (c) => c.notNull())
+          .addColumn('subnet_id', 'varchar(36)', (c) => c.notNull())
+          .addColumn('state', 'varchar(16)', (c) => c.notNull())
+          .addColumn('expires_at_ms', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('dhcp_leases_pk', ['network_id', 'ip_address'])
+          .execute();
+        await db.schema
+          .createIndex('dhcp_leases_mac')
+          .on('dhcp_leases')
+          .columns(['network_id', 'mac_address'])
+          .execute();
+        // boot trace (DESIGN §2): every DHCP exchange per MAC, bounded retention
+        await db.schema
+          .createTable('boot_trace')
+          .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
+            dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn('at_ms', 'bigint', (c) => c.notNull())
+          .addColumn('network_id', 'varchar(36)', (c) => c.notNull())
+          .addColumn('mac_address', 'varchar(32)', (c) => c.notNull())
+          .addColumn('xid', 'bigint', (c) => c.notNull())
+          .addColumn('message_type', 'varchar(16)', (c) => c.notNull())
+          .addColumn('arch', 'integer')
+          .addColumn('user_class', 'varchar(255)')
+          .addColumn('vendor_class', 'varchar(255)')
+          .addColumn('answer', 'varchar(16)', (c) => c.notNull())
+          .addColumn('drop_reason', 'varchar(32)')
+          .addColumn('ip_address', 'varchar(64)')
+          .addColumn('bootfile', 'text')
+          .addColumn('relay', 'varchar(64)')
+          .addColumn('relay_agent_info', 'text')
+          .execute();
+        await db.schema.createIndex('boot_trace_mac').on('boot_trace').columns(['mac_address', 'id']).execute();
+      },
+    },
   };
 }
 

@@ -117,7 +117,39 @@ export interface SwitchLagsTable {
   lag_name: string;
 }
 
+/** Dynamic-pool leases and DECLINE quarantines (DHCP), one row per network and address. */
+export interface DhcpLeasesTable {
+  network_id: string;
+  ip_address: string;
+  mac_address: string;
+  subnet_id: string;
+  /** offered | bound | declined */
+  state: string;
+  expires_at_ms: number;
+}
+
+/** Boot-trace events (DHCP exchanges), bounded per MAC and in total. */
+export interface BootTraceTable {
+  id: Generated<number>;
+  at_ms: number;
+  network_id: string;
+  mac_address: string;
+  xid: number;
+  message_type: string;
+  arch: number | null;
+  user_class: string | null;
+  vendor_class: string | null;
+  answer: string;
+  drop_reason: string | null;
+  ip_address: string | null;
+  bootfile: string | null;
+  relay: string | null;
+  relay_agent_info: string | null;
+}
+
 export interface Database {
+  dhcp_leases: DhcpLeasesTable;
+  boot_trace: BootTraceTable;
   switch_ports: SwitchPortsTable;
   switch_lags: SwitchLagsTable;
   networks: NetworksTable;

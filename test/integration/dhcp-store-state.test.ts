@@ -1,0 +1,167 @@
+/**
+ * The store-backed DhcpState on a real SQLite file: views from API-made rows, change-feed invalidation,
+ * durable leases and DECLINE quarantine across a reopen, bounded boot trace. No root needed.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { parseConfig } from '../../src/config/load.js';
+import type { BootTraceEvent } from '../../src/dhcp/pipeline.js';
+import { parseMac } from '../../src/domain/values.js';
+import { silentLogger } from '../../src/logging.js';
+import { type Running, serve } from '../../src/main.js';
+import { StoreDhcpState } from '../../src/store/dhcp-state.js';
+import type { Body } from '../helpers/bmnet.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bmnet-dhcp-state-'));
+const yaml = `listen: 127.0.0.1:0\ndatabase: sqlite:${join(dir, 'bmnet.db')}\nlog: {level: silent}\n`;
+const log = silentLogger();
+const MAC = parseMac('02:cc:00:00:00:01');
+const OTHER = parseMac('02:cc:00:00:00:02');
+let running: Running;
+let state: StoreDhcpState;
+let net: Body;
+let sub: Body;
+
+async function call(method: string, path: string, body?: unknown): Promise<Body> {
+  const res = await fetch(`${running.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+const options = (relayAddress: string | null = null) => ({
+  leaseSeconds: 600,
+  dynamicPools: new Map([['inspection', [{ start: '10.90.0.100', end: '10.90.0.109' }]]]),
+  relayAddress,
+  log,
+  tracePerMac: 3,
+  traceTotal: 5,
+});
+
+const view = () => state.view({ kind: 'attached', networkId: net.id }, '0.0.0.0');
+
+before(async () => {
+  running = await serve(parseConfig(yaml), log);
+  state = await StoreDhcpState.open(running.store, options());
+  net = (await call('POST', '/v2.0/networks', { network: { name: 'inspection', 'provider:segmentation_id': 90 } }))
+    .network;
+  sub = (
+    await call('POST', '/v2.0/subnets', {
+      subnet: { network_id: net.id, cidr: '10.90.0.0/24', ip_version: 4, dns_nameservers: ['10.90.0.53'] },
+    })
+  ).subnet;
+});
+
+after(async () => {
+  await state.close();
+  await running.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('no DHCP port yet: the attached network has no server address, so no view', async () => {
+  assert.equal(await view(), undefined);
+});
+
+test('the view has the DHCP port as server, reservations with options, MTU and the configured pool', async () => {
+  await call('POST', '/v2.0/ports', { port: { network_id: net.id, device_owner: 'network:dhcp' } });
+  const port = (
+    await call('POST', '/v2.0/ports', {
+      port: {
+        network_id: net.id,
+        mac_address: MAC,
+        fixed_ips: [{ ip_address: '10.90.0.20' }],
+        extra_dhcp_opts: [{ opt_name: '67', opt_value: 'a.efi' }],
+      },
+    })
+  ).port;
+  const v = await view();
+  assert.equal(v?.serverAddress, '10.90.0.2');
+  assert.equal(v?.subnets[0]?.mtu, 1500);
+  assert.deepEqual(v?.subnets[0]?.dnsServers, ['10.90.0.53']);
+  assert.deepEqual(v?.subnets[0]?.dynamicPools, [{ start: '10.90.0.100', end: '10.90.0.109' }]);
+  assert.equal(v?.reservations.get(MAC)?.ip, '10.90.0.20');
+  assert.equal(v?.reservations.get(MAC)?.portId, port.id);
+  assert.equal(v?.reservations.size, 1, 'the DHCP port is no reservation');
+
+  await call('PUT', `/v2.0/ports/${port.id}`, { port: { extra_dhcp_opts: [{ opt_name: '67', opt_value: 'b.efi' }] } });
+  assert.equal((await view())?.reservations.get(MAC)?.extraDhcpOpts[0]?.optValue, 'b.efi', 'changed options');
+  await call('DELETE', `/v2.0/ports/${port.id}`);
+  assert.equal((await view())?.reservations.has(MAC), false, 'a deleted port has no reservation');
+});
+
+test('relay mode: the network is the one whose subnet holds giaddr; a new subnet is found at once', async () => {
+  const relay = await StoreDhcpState.open(running.store, options('10.99.0.1'));
+  try {
+    const v = await relay.view({ kind: 'relay' }, '10.90.0.1');
+    assert.equal(v?.networkId, net.id);
+    assert.equal(v?.serverAddress, '10.99.0.1');
+    assert.equal(await relay.view({ kind: 'relay' }, '10.91.0.1'), undefined);
+    const other = (await call('POST', '/v2.0/networks', { network: { name: 'n2' } })).network;
+    await call('POST', '/v2.0/subnets', { subnet: { network_id: other.id, cidr: '10.91.0.0/24', ip_version: 4 } });
+    assert.equal((await relay.view({ kind: 'relay' }, '10.91.0.1'))?.networkId, other.id);
+  } finally {
+    await relay.close();
+  }
+});
+
+test('leases and a DECLINE quarantine are durable: a reopened store has them; a MAC holds one lease', async () => {
+  const put = (mac: typeof MAC, ip: string, s: 'offered' | 'bound' | 'declined') =>
+    state.persistLease({
+      kind: 'put',
+      networkId: net.id,
+      lease: { mac, ip, subnetId: sub.id, state: s, expiresAtMs: 2_000_000_000_000 },
+    });
+  await put(MAC, '10.90.0.100', 'offered');
+  await put(MAC, '10.90.0.101', 'bound');
+  await put(OTHER, '10.90.0.102', 'declined');
+  await state.persistLease({ kind: 'remove', networkId: net.id, mac: OTHER, ip: '10.90.0.109' }); // not its own
+  const reopened = await StoreDhcpState.open(running.store, options());
+  try {
+    const leases = (await reopened.view({ kind: 'attached', networkId: net.id }, '0.0.0.0'))?.leases ?? [];
+    assert.deepEqual(leases.map((l) => [l.ip, l.mac, l.state]).sort(), [
+      ['10.90.0.101', MAC, 'bound'],
+      ['10.90.0.102', OTHER, 'declined'],
+    ]);
+  } finally {
+    await reopened.close();
+  }
+});
+
+test('the boot trace keeps the newest events per MAC and in total, oldest first', async () => {
+  const event = (mac: typeof MAC, xid: number): BootTraceEvent => ({
+    atMs: 1_000 + xid,
+    networkId: net.id,
+    mac,
+    xid,
+    messageType: 'discover',
+    arch: 7,
+    userClass: 'iPXE',
+    vendorClass: null,
+    answer: 'offer',
+    dropReason: null,
+    address: '10.90.0.20',
+    bootfile: 'a.efi',
+    relay: null,
+    relayAgentInfo: null,
+  });
+  for (let xid = 1; xid <= 5; xid++) await state.recordTrace(event(MAC, xid));
+  assert.deepEqual(
+    (await state.traceOf(MAC)).map((e) => e.xid),
+    [3, 4, 5],
+  );
+  for (let xid = 10; xid <= 13; xid++) await state.recordTrace(event(OTHER, xid));
+  await state.flushTraces();
+  const total = (await state.traceOf(MAC)).length + (await state.traceOf(OTHER)).length;
+  assert.ok(total <= 5, `at most 5 events in total, found ${total}`);
+  assert.deepEqual(
+    (await state.traceOf(OTHER)).map((e) => e.xid),
+    [11, 12, 13],
+  );
+});
