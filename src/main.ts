@@ -2,6 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from './api/context.js';
+import { NodeService } from './api/nodes.js';
 import { buildApi } from './api/server.js';
 import type { Config, SwitchConfig } from './config/schema.js';
 import { parseVlan } from './domain/values.js';
@@ -114,7 +115,8 @@ export async function serve(config: Config, log: Logger = createLogger({ level: 
           config: config.reconciler,
           log,
         });
-  const api = buildApi(ctx, config.auth, log, reconciler);
+  const nodes = new NodeService(ctx, config.nodes, log);
+  const api = buildApi(ctx, config.auth, log, reconciler, nodes);
   if (config.auth.mode === 'noauth' && !isLoopback(config.listen.host)) {
     log.warn(
       { listen: config.listen.host },
@@ -122,6 +124,7 @@ export async function serve(config: Config, log: Logger = createLogger({ level: 
     );
   }
   await reconciler?.start();
+  await nodes.start();
   const url = await api.listen({ host: config.listen.host, port: config.listen.port });
   log.info({ url, database: config.database.kind, switches: config.switches.length }, 'bmnet API listening');
   return {
@@ -131,6 +134,7 @@ export async function serve(config: Config, log: Logger = createLogger({ level: 
     url,
     async stop() {
       await api.close();
+      nodes.stop();
       await reconciler?.stop();
       await store.close();
     },

@@ -34,6 +34,7 @@ import {
   showSubnet,
   updateSubnet,
 } from './neutron/subnets.js';
+import { type NodeService, nodeRoutes } from './nodes.js';
 import { type Filterable, type ListQuery, pageOf, parseListQuery, type QueryValues, sqlPageOf } from './query.js';
 import { type SwitchView, switchRoutes } from './switches.js';
 import { type JsonObject, resourceBody } from './wire.js';
@@ -109,6 +110,7 @@ export function buildApi(
   auth: AuthConfig,
   log: Logger,
   switches: SwitchView | null = null,
+  nodes: NodeService | null = null,
 ): FastifyInstance {
   const app = Fastify({
     bodyLimit: ctx.api.maxBodyBytes,
@@ -162,6 +164,7 @@ export function buildApi(
   }));
 
   if (switches) switchRoutes(app, ctx.store, switches);
+  if (nodes) nodeRoutes(app, nodes);
 
   for (const r of RESOURCES) {
     const path = `/v2.0/${r.collection}`;

@@ -4,6 +4,7 @@ import { ConfigError, loadConfigFile, parseConfig } from '../config/load.js';
 import { createLogger } from '../logging.js';
 import { serve } from '../main.js';
 import { ApiError, type ApiTarget } from './client.js';
+import { nodeCommands } from './nodes.js';
 import { switchCommands } from './switches.js';
 
 const program = new Command();
@@ -45,6 +46,7 @@ program
   });
 
 switchCommands(program, target);
+nodeCommands(program, target);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message =

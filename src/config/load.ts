@@ -13,6 +13,7 @@ import type {
   DhcpConfig,
   ListenAddress,
   NetworkConfig,
+  NodesConfig,
   PhysnetConfig,
   SwitchConfig,
   SwitchConnection,
@@ -163,7 +164,7 @@ export function parseConfig(text: string, file = '(inline)'): Config {
   }
   const base = file === '(inline)' ? process.cwd() : dirname(resolve(file));
   const root = new At({ file, lines }, '', (doc.contents as Node | null) ?? null);
-  root.keys(['listen', 'database', 'auth', 'api', 'network', 'switches', 'reconciler', 'dhcp', 'boot', 'log']);
+  root.keys(['listen', 'database', 'auth', 'api', 'network', 'switches', 'reconciler', 'dhcp', 'boot', 'nodes', 'log']);
 
   const network = readNetwork(root.get('network'));
   const config: Config = {
@@ -177,6 +178,7 @@ export function parseConfig(text: string, file = '(inline)'): Config {
     reconciler: readReconciler(root.get('reconciler')),
     dhcp: readDhcp(root.get('dhcp')),
     boot: readBoot(root.get('boot'), base),
+    nodes: readNodes(root.get('nodes')),
     log: {
       level: root
         .get('log')
@@ -389,6 +391,28 @@ function readDhcp(at: At): DhcpConfig {
     relayListen: at.get('relay_listen').listen('0.0.0.0:67'),
     leaseSeconds: at.get('lease_seconds').int(86_400, 60, 10 * 365 * 86_400),
     dynamicPools,
+  };
+}
+
+function readNodes(at: At): NodesConfig {
+  at.keys(['networks', 'boot', 'operation_timeout_seconds']);
+  const n = at.get('networks').keys(['cleaning', 'provisioning', 'inspection', 'rescue']);
+  const b = at.get('boot').keys(['mode', 'pxe_file_bios', 'pxe_file_uefi', 'ipxe_script', 'tftp_server']);
+  return {
+    networks: {
+      cleaning: n.get('cleaning').optionalString(),
+      provisioning: n.get('provisioning').optionalString(),
+      inspection: n.get('inspection').optionalString(),
+      rescue: n.get('rescue').optionalString(),
+    },
+    boot: {
+      mode: b.get('mode').oneOf(['bios', 'uefi'], 'bios'),
+      pxeFileBios: b.get('pxe_file_bios').string('undionly.kpxe'),
+      pxeFileUefi: b.get('pxe_file_uefi').string('snponly.efi'),
+      ipxeScript: b.get('ipxe_script').string('boot.ipxe'),
+      tftpServer: b.get('tftp_server').optionalString(),
+    },
+    operationTimeoutSeconds: at.get('operation_timeout_seconds').int(600, 1, 86_400),
   };
 }
 

@@ -103,6 +103,21 @@ export interface ApiConfig {
   readonly maxPageSize: number;
 }
 
+export interface NodesConfig {
+  /** Service networks by stage: a network name or id each (null: that stage is not offered). */
+  readonly networks: Readonly<Record<'cleaning' | 'provisioning' | 'inspection' | 'rescue', string | null>>;
+  /** Defaults for a node's boot settings. */
+  readonly boot: {
+    readonly mode: 'bios' | 'uefi';
+    readonly pxeFileBios: string;
+    readonly pxeFileUefi: string;
+    /** `{node}` is replaced by the node's name. */
+    readonly ipxeScript: string;
+    readonly tftpServer: string | null;
+  };
+  readonly operationTimeoutSeconds: number;
+}
+
 export interface Config {
   readonly file: string | null;
   readonly listen: ListenAddress;
@@ -114,5 +129,6 @@ export interface Config {
   readonly reconciler: ReconcilerConfig;
   readonly dhcp: DhcpConfig;
   readonly boot: BootConfig;
+  readonly nodes: NodesConfig;
   readonly log: { readonly level: string };
 }

@@ -213,6 +213,35 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('boot_trace_mac').on('boot_trace').columns(['mac_address', 'id']).execute();
       },
     },
+    '0004-nodes': {
+      async up(db: Kysely<unknown>) {
+        // bmnet's node API: nodes with NICs, port groups and boot settings (JSON), and their network stage
+        await db.schema
+          .createTable('nodes')
+          .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+          .addColumn('name', 'varchar(255)', (c) => c.notNull().unique())
+          .addColumn('body', 'text', (c) => c.notNull())
+          .addColumn('stage', 'varchar(32)', (c) => c.notNull())
+          .addColumn('target_stage', 'varchar(32)')
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+          .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+          .addColumn('revision_number', 'integer', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('node_operations')
+          .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+          .addColumn('node_id', 'varchar(36)', (c) => c.notNull())
+          .addColumn('target_stage', 'varchar(32)', (c) => c.notNull())
+          .addColumn('state', 'varchar(16)', (c) => c.notNull())
+          .addColumn('port_ids', 'text', (c) => c.notNull())
+          .addColumn('error', 'text')
+          .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+          .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('node_operations_node').on('node_operations').column('node_id').execute();
+      },
+    },
   };
 }
 

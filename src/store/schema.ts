@@ -147,7 +147,35 @@ export interface BootTraceTable {
   relay_agent_info: string | null;
 }
 
+export interface NodesTable {
+  id: string;
+  name: string;
+  /** JSON: NICs, port groups, boot settings. */
+  body: string;
+  stage: string;
+  target_stage: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  revision_number: number;
+}
+
+export interface NodeOperationsTable {
+  id: string;
+  node_id: string;
+  target_stage: string;
+  /** running | succeeded | failed */
+  state: string;
+  /** JSON list of the Neutron port ids the operation waits for. */
+  port_ids: string;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
+  nodes: NodesTable;
+  node_operations: NodeOperationsTable;
   dhcp_leases: DhcpLeasesTable;
   boot_trace: BootTraceTable;
   switch_ports: SwitchPortsTable;

@@ -17,6 +17,7 @@ import {
   subnetFromRow,
   subnetToRow,
 } from './rows.js';
+import { NodeRepo } from './nodes.js';
 import type { Database } from './schema.js';
 
 export type { NetworkWithSegment } from './rows.js';
@@ -434,6 +435,11 @@ export class Repos {
       .execute();
   }
 
+  /** Nodes and node operations (bmnet's node API), in this transaction or store. */
+  nodes(): NodeRepo {
+    return new NodeRepo(this.db);
+  }
+
   // --- change feed ---
   async addEvent(kind: string, resourceId: string, payload: Record<string, unknown> = {}): Promise<void> {
     await this.db
@@ -457,6 +463,12 @@ export class Repos {
       payload: JSON.parse(r.payload) as Record<string, unknown>,
       createdAt: r.created_at,
     }));
+  }
+
+  /** The id of the newest change event (0 when none): where a consumer starting now begins. */
+  async lastEventId(): Promise<number> {
+    const r = await this.db.selectFrom('outbox').select('id').orderBy('id', 'desc').limit(1).executeTakeFirst();
+    return r ? Number(r.id) : 0;
   }
 
   /** The query builder (the transaction's inside one), for a role's own tables: store/dhcp-state.ts. */
