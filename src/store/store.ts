@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { Kysely, SelectQueryBuilder, Transaction } from 'kysely';
 import { ipSortKey, parseIp } from '../domain/ip.js';
 import type { Network, Port, Segment, Subnet } from '../domain/model.js';
+import { NodeRepo } from './nodes.js';
 import {
   type NetworkWithSegment,
   networkFromRow,
@@ -17,7 +18,6 @@ import {
   subnetFromRow,
   subnetToRow,
 } from './rows.js';
-import { NodeRepo } from './nodes.js';
 import type { Database } from './schema.js';
 
 export type { NetworkWithSegment } from './rows.js';
