@@ -1,15 +1,21 @@
 /** Composition root: builds every adapter from Config and runs the roles. The only file naming concrete adapters. */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from './api/context.js';
+import { DHCP_OWNER } from './api/neutron/networks.js';
+import { createPorts, updatePort } from './api/neutron/ports.js';
 import { NodeService } from './api/nodes.js';
 import { buildApi } from './api/server.js';
-import type { Config, SwitchConfig } from './config/schema.js';
+import type { Config, OvsdbBridge, SwitchConfig } from './config/schema.js';
+import { type DhcpRole, startDhcpRole } from './dhcp/role.js';
+import type { Caller, Port } from './domain/model.js';
 import { parseVlan } from './domain/values.js';
 import { createLogger, type Logger } from './logging.js';
 import { type ManagedSwitch, Reconciler } from './reconciler/reconciler.js';
 import { openSqliteStore } from './store/sqlite.js';
 import { isoSeconds, type Store } from './store/store.js';
+import { createOvsdbClient, type OvsdbClient, parseOvsdbRemote } from './switch/ovsdb/client.js';
 import { createOvsdbDriver } from './switch/ovsdb/driver.js';
 import { SshDriver } from './switch/ssh/driver.js';
 import { deviceProfile, PROFILE_NAMES, type ProfileName } from './switch/ssh/profiles/index.js';
@@ -19,6 +25,7 @@ export interface Running {
   readonly store: Store;
   readonly api: FastifyInstance;
   readonly reconciler: Reconciler | null;
+  readonly dhcp: DhcpRole | null;
   /** The API's bound address (the port is real even when config said 0). */
   readonly url: string;
   stop(): Promise<void>;
@@ -95,6 +102,32 @@ export function buildSwitch(sw: SwitchConfig, log: Logger): ManagedSwitch {
   return { config: sw, driver, supportsLag: profile.supports.lag };
 }
 
+/**
+ * The network's DHCP port (DESIGN §6) with an address in `subnetId`: created, or given that address,
+ * through the Neutron port logic (one transaction with its change event), owned by the network's project.
+ */
+async function ensureDhcpPort(ctx: ApiContext, networkId: string, subnetId: string): Promise<Port> {
+  const admin: Caller = { projectId: 'admin', roles: ['admin'], isAdmin: true, isService: false };
+  const filters = [
+    { column: 'network_id', values: [networkId] },
+    { column: 'device_owner', values: [DHCP_OWNER] },
+  ];
+  const [existing] = await ctx.store.listPorts(filters, null);
+  if (existing?.fixedIps.some((f) => f.subnetId === subnetId)) return existing;
+  if (existing) {
+    const fixedIps = [...existing.fixedIps.map((f) => ({ subnet_id: f.subnetId, ip_address: f.ipAddress }))];
+    await updatePort(ctx, admin, existing.id, { fixed_ips: [...fixedIps, { subnet_id: subnetId }] });
+  } else {
+    const network = await ctx.store.getNetwork(networkId);
+    const project_id = network?.network.projectId ?? 'admin';
+    const port = { network_id: networkId, device_owner: DHCP_OWNER, device_id: `dhcp-${hostname()}`, project_id };
+    await createPorts(ctx, admin, [{ ...port, fixed_ips: [{ subnet_id: subnetId }] }]);
+  }
+  const [made] = await ctx.store.listPorts(filters, null);
+  if (!made) throw new Error(`the DHCP port of network ${networkId} vanished after it was made`);
+  return made;
+}
+
 export async function serve(config: Config, log: Logger = createLogger({ level: config.log.level })): Promise<Running> {
   const store = await openStore(config);
   const ctx: ApiContext = {
@@ -105,6 +138,7 @@ export async function serve(config: Config, log: Logger = createLogger({ level: 
     newId: randomUUID,
     randomBytes: (n) => randomBytes(n),
   };
+  let dhcp: DhcpRole | null = null;
   const reconciler =
     config.switches.length === 0
       ? null
@@ -114,7 +148,27 @@ export async function serve(config: Config, log: Logger = createLogger({ level: 
           physnets: config.network.physnets,
           config: config.reconciler,
           log,
+          ...(config.dhcp.mode === 'off' ? {} : { isDhcpServing: (port: Port) => dhcp?.isServing(port) ?? false }),
         });
+  const ovsdbClients = new Map<string, OvsdbClient>();
+  if (config.dhcp.mode !== 'off') {
+    dhcp = await startDhcpRole({
+      config: config.dhcp,
+      store,
+      physnets: config.network.physnets,
+      ovsdb: (bridge: OvsdbBridge) => {
+        let client = ovsdbClients.get(bridge.ovsdb);
+        if (!client) {
+          client = createOvsdbClient({ name: bridge.name, remote: parseOvsdbRemote(bridge.ovsdb), logger: log });
+          ovsdbClients.set(bridge.ovsdb, client);
+        }
+        return client;
+      },
+      ensureDhcpPort: (networkId, subnetId) => ensureDhcpPort(ctx, networkId, subnetId),
+      log,
+      onServing: () => reconciler?.poke(),
+    });
+  }
   const nodes = new NodeService(ctx, config.nodes, log);
   const api = buildApi(ctx, config.auth, log, reconciler, nodes);
   if (config.auth.mode === 'noauth' && !isLoopback(config.listen.host)) {
@@ -131,11 +185,14 @@ export async function serve(config: Config, log: Logger = createLogger({ level: 
     store,
     api,
     reconciler,
+    dhcp,
     url,
     async stop() {
       await api.close();
       nodes.stop();
       await reconciler?.stop();
+      await dhcp?.stop();
+      for (const client of ovsdbClients.values()) await client.close();
       await store.close();
     },
   };

@@ -221,3 +221,15 @@ export class DhcpSocketUnavailable extends ServiceUnavailable {
     super(`Could not open a DHCP socket in namespace ${namespace}: ${reason}`);
   }
 }
+
+/** A step of a network's DHCP attachment (OVS internal port, namespace, address) failed; retried later. */
+export class DhcpAttachmentFailed extends ServiceUnavailable {
+  constructor(
+    readonly networkId: string,
+    step: string,
+    reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`DHCP attachment of network ${networkId} failed to ${step}: ${reason}`, options);
+  }
+}

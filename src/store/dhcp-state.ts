@@ -164,7 +164,7 @@ export class StoreDhcpState implements DhcpState {
   /** Starts following the change feed from its current end. */
   static async open(store: Store, o: StoreDhcpStateOptions): Promise<StoreDhcpState> {
     const s = new StoreDhcpState(store, o);
-    s.lastEventId = await lastEventId(store);
+    s.lastEventId = await store.lastEventId();
     return s;
   }
 
@@ -420,11 +420,6 @@ export class StoreDhcpState implements DhcpState {
           .execute();
     });
   }
-}
-
-async function lastEventId(store: Store): Promise<number> {
-  const r = await store.builder.selectFrom('outbox').select('id').orderBy('id', 'desc').limit(1).executeTakeFirst();
-  return r ? Number(r.id) : 0;
 }
 
 function traceToRow(e: BootTraceEvent) {
