@@ -4,7 +4,9 @@ import type { AuthConfig } from '../config/schema.js';
 import { HTTPNotFound } from '../domain/errors.js';
 import type { Caller } from '../domain/model.js';
 import type { Logger } from '../logging.js';
+import { readBootTrace } from '../store/dhcp-state.js';
 import { authenticate } from './auth.js';
+import { bootTraceRoutes } from './boot-trace.js';
 import type { ApiContext } from './context.js';
 import { neutronError, replyError } from './errors.js';
 import { listExtensions, showExtension } from './neutron/extensions.js';
@@ -164,6 +166,7 @@ export function buildApi(
   }));
 
   if (switches) switchRoutes(app, ctx.store, switches);
+  bootTraceRoutes(app, (mac, limit) => readBootTrace(ctx.store, mac, limit));
   if (nodes) nodeRoutes(app, nodes);
 
   for (const r of RESOURCES) {

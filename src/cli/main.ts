@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ConfigError, loadConfigFile, parseConfig } from '../config/load.js';
 import { createLogger } from '../logging.js';
 import { serve } from '../main.js';
+import { bootTraceCommands } from './boot-trace.js';
 import { ApiError, type ApiTarget } from './client.js';
 import { nodeCommands } from './nodes.js';
 import { switchCommands } from './switches.js';
@@ -47,6 +48,7 @@ program
 
 switchCommands(program, target);
 nodeCommands(program, target);
+bootTraceCommands(program, target);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message =

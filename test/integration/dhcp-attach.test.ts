@@ -184,6 +184,40 @@ test('a new port, changed extra_dhcp_opts and a deleted port take effect without
   assert.equal(await udhcpc(cUnknown, 2), null);
 });
 
+test('the boot trace shows each exchange through the API (admin only) and the CLI', { skip }, async () => {
+  const mac = await macOf(c100);
+  const trace = await until(
+    async () => {
+      const events = (await ok('GET', `/v1/boot-trace?mac=${mac}`)).boot_trace as Body[];
+      return events.some((e) => e.answer === 'ack') ? events : null;
+    },
+    { what: 'an ack in the boot trace' },
+  );
+  const discover = trace.find((e: Body) => e.message_type === 'discover');
+  assert.equal(discover?.answer, 'offer');
+  assert.equal(discover?.network_id, prov.id);
+  assert.equal(discover?.ip_address, '10.83.0.10');
+  assert.equal(discover?.bootfile, 'snponly.efi');
+  const unknown = (await ok('GET', `/v1/boot-trace?mac=${await macOf(cUnknown)}`)).boot_trace as Body[];
+  assert.ok(unknown.some((e) => e.answer === 'dropped' && e.drop_reason === 'unknown-client'));
+  const member = await fetch(`${running?.url}/v1/boot-trace?mac=${mac}`, {
+    headers: { 'x-project-id': 'alice', 'x-roles': 'member' },
+  });
+  assert.equal(member.status, 403);
+  assert.equal((await call('GET', '/v1/boot-trace?mac=nope')).status, 400);
+  const cli = await run(process.execPath, [
+    '--import',
+    'tsx',
+    'src/cli/main.ts',
+    '--url',
+    running?.url ?? '',
+    'boot-trace',
+    mac,
+  ]);
+  assert.match(cli.stdout, /discover/);
+  assert.match(cli.stdout, /ack/);
+});
+
 test('a VLAN change moves the attachment: the client on the new VLAN is served', { skip }, async () => {
   await ok('PUT', `/v2.0/networks/${prov.id}`, { network: { 'provider:segmentation_id': 200 } });
   await until(async () => (await ovs?.vsctl('get', 'port', attachmentOf(prov.id)?.device ?? '-', 'tag')) === '200', {
