@@ -161,7 +161,7 @@ function portVlans(p: PortRow): { untagged: Vlan | null; tagged: Vlan[]; carries
     case 'dot1q-tunnel':
       return { untagged: tag, tagged: [], carriesAllVlans: false };
     case 'native-untagged':
-      return { untagged: tag, tagged: trunks, carriesAllVlans: trunks.length === 0 };
+      return { untagged: tag, tagged: trunks.filter((v) => v !== tag), carriesAllVlans: trunks.length === 0 };
     case 'native-tagged':
       return {
         untagged: null,

@@ -1,0 +1,152 @@
+/**
+ * One spec, every driver that runs here (STYLE §7): the `ovsdb` driver and the `ssh` driver with the `ovs`
+ * profile, on the same real Open vSwitch. Each op is applied and read back; both must agree.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { SwitchRejected } from '../../src/domain/errors.js';
+import type { SwitchOp } from '../../src/domain/switch-plan.js';
+import { parseVlan, type SwitchPortName } from '../../src/domain/values.js';
+import { silentLogger } from '../../src/logging.js';
+import type { SwitchDriver } from '../../src/switch/driver.js';
+import { createOvsdbDriver } from '../../src/switch/ovsdb/driver.js';
+import { SshDriver } from '../../src/switch/ssh/driver.js';
+import { ovsProfile } from '../../src/switch/ssh/profiles/ovs-linux.js';
+import { SshTransport } from '../../src/switch/ssh/transport.js';
+import { type OvsTestbed, removeStale, startOvs } from '../helpers/ovs-testbed.js';
+import { removeStaleSshd, startSshd, type TestSshd } from '../helpers/sshd.js';
+
+const Q = parseVlan(990);
+const V = parseVlan;
+const P = (s: string) => s as SwitchPortName;
+
+let ovs: OvsTestbed;
+let sshd: TestSshd;
+before(async () => {
+  await removeStale();
+  await removeStaleSshd();
+  ovs = await startOvs({ tag: 'cf' });
+  sshd = await startSshd({ tag: 'cf' });
+});
+after(async () => {
+  await sshd?.destroy();
+  await ovs?.destroy();
+});
+
+const drivers: [string, () => SwitchDriver][] = [
+  [
+    'ovsdb',
+    () => createOvsdbDriver({ switchName: 'tor', remote: ovs.remote, bridge: ovs.bridge, logger: silentLogger() }),
+  ],
+  [
+    'ssh + ovs profile',
+    () => {
+      const profile = ovsProfile({ dbSocket: ovs.dbSocket, bridge: ovs.bridge, rundir: ovs.rundir, quarantineVlan: Q });
+      const transport = new SshTransport(
+        {
+          switchName: 'tor',
+          host: sshd.host,
+          port: sshd.port,
+          username: sshd.username,
+          auth: { kind: 'key-file', path: sshd.keyFile },
+          enableSecret: null,
+          hostKeySha256: sshd.hostKeySha256,
+        },
+        profile,
+        { maxSessions: 1, connectTimeoutMs: 10_000, commandTimeoutMs: 20_000, idleCloseMs: 1000 },
+        silentLogger(),
+      );
+      return new SshDriver(
+        profile,
+        transport,
+        { switchName: 'tor', identities: [], isSaveEnabled: false, secrets: [] },
+        silentLogger(),
+      );
+    },
+  ],
+];
+
+for (const [name, make] of drivers) {
+  describe(`switch driver conformance: ${name}`, () => {
+    let d: SwitchDriver;
+    let e1: SwitchPortName;
+    let e2: SwitchPortName;
+    let e3: SwitchPortName;
+    before(async () => {
+      d = make();
+      e1 = P((await ovs.addLink({ tag: Q })).port);
+      e2 = P((await ovs.addLink({ tag: Q })).port);
+      e3 = P((await ovs.addLink({ tag: Q })).port);
+    });
+    after(() => d.close());
+    const one = async (port: SwitchPortName) => {
+      const o = (await d.read([port])).get(port);
+      assert.ok(o, `no read-back for ${port}`);
+      return o;
+    };
+    const apply = (ops: SwitchOp[]) => d.apply(ops);
+
+    test('an unknown port reads back as absent', async () => {
+      assert.equal((await one(P('nosuchport1'))).exists, false);
+    });
+
+    test('set-access reads back as exactly that untagged VLAN', async () => {
+      await apply([{ kind: 'set-access', port: e1, vlan: V(100) }]);
+      const o = await one(e1);
+      assert.deepEqual(
+        [o.exists, o.untagged, o.tagged, o.lag, o.memberOf, o.carriesAllVlans ?? false],
+        [true, 100, [], null, null, false],
+      );
+    });
+
+    test('tagged VLANs are added beside the untagged one and removed again', async () => {
+      await apply([{ kind: 'add-tagged', port: e1, vlans: [V(10), V(20)] }]);
+      let o = await one(e1);
+      assert.equal(o.untagged, 100);
+      assert.deepEqual(
+        o.tagged.filter((v) => v !== 100),
+        [10, 20],
+      );
+      await apply([{ kind: 'remove-tagged', port: e1, vlans: [V(10), V(20)] }]);
+      o = await one(e1);
+      assert.equal(o.untagged, 100);
+      assert.deepEqual(
+        o.tagged.filter((v) => v !== 100),
+        [],
+      );
+      assert.equal(o.carriesAllVlans ?? false, false);
+    });
+
+    test('a LAG with its VLAN: members report the LAG, the LAG its members and mode', async () => {
+      const lag = P(`bnd${name.startsWith('ssh') ? 's' : 'o'}`);
+      await apply([
+        { kind: 'set-lag', lag, members: [e2, e3], settings: { mode: 'lacp' } },
+        { kind: 'set-access', port: lag, vlan: V(200) },
+      ]);
+      const o = await one(lag);
+      assert.equal(o.untagged, 200);
+      assert.deepEqual([...(o.lag?.members ?? [])].sort(), [e2, e3].sort());
+      assert.equal(o.lag?.settings.mode, 'lacp');
+      assert.equal((await one(e2)).memberOf, lag);
+      await apply([
+        { kind: 'delete-lag', lag },
+        { kind: 'set-access', port: e2, vlan: Q },
+        { kind: 'set-access', port: e3, vlan: Q },
+      ]);
+      assert.equal((await one(lag)).exists, false);
+      const m = await one(e2);
+      assert.deepEqual([m.memberOf, m.untagged], [null, Q]);
+    });
+
+    test('a rejected batch raises SwitchRejected and changes nothing', async () => {
+      await assert.rejects(
+        apply([
+          { kind: 'set-access', port: e1, vlan: V(300) },
+          { kind: 'set-access', port: P('nosuchport2'), vlan: V(300) },
+        ]),
+        (err: unknown) => err instanceof SwitchRejected,
+      );
+      assert.equal((await one(e1)).untagged, 100);
+    });
+  });
+}
