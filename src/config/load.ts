@@ -276,6 +276,8 @@ function readSwitches(at: At, network: NetworkConfig, base: string): SwitchConfi
       'unbound',
       'max_sessions',
       'batch_window_ms',
+      'drift',
+      'lag_name_template',
     ]);
     const name = s.get('name').string();
     if (names.has(name)) s.get('name').fail(`switch '${name}' is listed twice`);
