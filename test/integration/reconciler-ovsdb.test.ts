@@ -179,13 +179,36 @@ reconciler: {resync_seconds: 1, retry_initial_ms: 50, retry_max_ms: 500}
     const lag = sw.ports.find((p: Body) => p.port === bond);
     assert.equal(lag.desired.kind, 'lag');
     assert.equal(lag.in_sync, true);
+    // members follow the port: a third NIC joins, then the second leaves (and is quarantined)
+    const d = await ovs.addLink({ tag: QUARANTINE });
+    const lgi = { id: 'pg-node-2', name: 'pg-node-2', bond_mode: '802.3ad' };
+    const setLinks = async (ports: string[]) => {
+      const r = await b.call('PUT', `/v2.0/ports/${pg.id}`, {
+        port: { 'binding:profile': { local_link_information: lli(ports), local_group_information: lgi } },
+      });
+      assert.equal(r.status, 200);
+      await waitActive(pg.id);
+    };
+    const memberNames = async () =>
+      (await ovs.vsctl('--format=csv', '--no-headings', '--columns=name', 'list', 'interface'))
+        .split('\n')
+        .map((l) => l.replace(/"/g, ''))
+        .filter((n) => [a.port, c.port, d.port].includes(n) && n !== '')
+        .sort();
+    await setLinks([a.port, c.port, d.port]);
+    assert.equal((await ovs.vsctl('get', 'port', bond, 'interfaces')).split(',').length, 3);
+    await setLinks([a.port, d.port]);
+    assert.equal((await ovs.vsctl('get', 'port', bond, 'interfaces')).split(',').length, 2);
+    assert.equal(await tag(c.port), QUARANTINE, 'the member that left is a plain quarantined port again');
+    assert.equal(await tag(bond), 200);
+    assert.equal((await memberNames()).length, 3);
     assert.equal((await b.call('DELETE', `/v2.0/ports/${pg.id}`)).status, 204);
     await until(async () => (await ovs.vsctl('--if-exists', 'get', 'port', bond, 'name')) === '', {
       timeoutMs: 10_000,
       what: 'bond removed',
     });
     assert.equal(await tag(a.port), QUARANTINE);
-    assert.equal(await tag(c.port), QUARANTINE);
+    assert.equal(await tag(d.port), QUARANTINE);
   });
 
   test('dry run shows the exact OVSDB transaction before a change, and /v1/switches the health', async () => {
