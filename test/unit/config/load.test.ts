@@ -78,3 +78,33 @@ for (const [text, message] of errors) {
     );
   });
 }
+
+test('switch keys: drift, LAG names per vendor, batch window; ovsdb cannot shut ports', () => {
+  const c = parseConfig(`switches:
+  - {name: a, physnets: [physnet1], driver: ovsdb, ovsdb: {remote: "unix:/x", bridge: b}, unbound: {vlan: 9}, drift: report}
+  - {name: e, physnets: [physnet1], driver: ssh, ssh: {host: h, username: u, password: p, profile: arista-eos}, unbound: {shutdown: true}, batch_window_ms: 50}
+  - {name: j, physnets: [physnet1], driver: ssh, ssh: {host: h, username: u, password: p, profile: juniper-junos}, unbound: {vlan: 9}, lag_name_template: "ae{n}"}
+`);
+  assert.deepEqual(
+    c.switches.map((s) => [s.name, s.drift, s.lagNameTemplate, s.batchWindowMs]),
+    [
+      ['a', 'report', 'bond{n}', 20],
+      ['e', 'repair', 'Port-Channel{n}', 50],
+      ['j', 'repair', 'ae{n}', 20],
+    ],
+  );
+  assert.throws(
+    () =>
+      parseConfig(
+        'switches:\n  - {name: a, physnets: [physnet1], driver: ovsdb, ovsdb: {remote: "unix:/x", bridge: b}, unbound: {shutdown: true}}',
+      ),
+    /Open vSwitch cannot shut a port over OVSDB/,
+  );
+  assert.throws(
+    () =>
+      parseConfig(
+        'switches:\n  - {name: a, physnets: [physnet1], driver: ovsdb, ovsdb: {remote: "unix:/x", bridge: b}, unbound: {vlan: 9}, lag_name_template: bond}',
+      ),
+    /has no \{n\}/,
+  );
+});
