@@ -7,6 +7,7 @@ import { DHCP_OWNER } from './api/neutron/networks.js';
 import { createPorts, updatePort } from './api/neutron/ports.js';
 import { NodeService } from './api/nodes.js';
 import { buildApi } from './api/server.js';
+import { BootService, dhcpTraceSink, nodeScript } from './boot/service.js';
 import type { Config, OvsdbBridge, SwitchConfig } from './config/schema.js';
 import { type DhcpRole, startDhcpRole } from './dhcp/role.js';
 import type { Caller, Port } from './domain/model.js';
@@ -26,6 +27,7 @@ export interface Running {
   readonly api: FastifyInstance;
   readonly reconciler: Reconciler | null;
   readonly dhcp: DhcpRole | null;
+  readonly boot: BootService | null;
   /** The API's bound address (the port is real even when config said 0). */
   readonly url: string;
   stop(): Promise<void>;
@@ -139,6 +141,7 @@ export async function serve(config: Config, log: Logger = createLogger({ level: 
     randomBytes: (n) => randomBytes(n),
   };
   let dhcp: DhcpRole | null = null;
+  let boot: BootService | null = null;
   const reconciler =
     config.switches.length === 0
       ? null
@@ -166,8 +169,21 @@ export async function serve(config: Config, log: Logger = createLogger({ level: 
       },
       ensureDhcpPort: (networkId, subnetId) => ensureDhcpPort(ctx, networkId, subnetId),
       log,
-      onServing: () => reconciler?.poke(),
+      onServing: () => {
+        reconciler?.poke();
+        void boot?.sync(dhcp?.attachments() ?? []);
+      },
     });
+  }
+  if (config.boot.mode !== 'off') {
+    boot = await BootService.start({
+      config: config.boot,
+      logger: log,
+      trace: dhcpTraceSink(dhcp?.state ?? null, log),
+      script: (name, http) => nodeScript((n) => store.nodes().get(n), config.boot.script, name, http),
+      networkName: async (id) => (await store.getNetwork(id))?.network.name ?? null,
+    });
+    await boot.sync(dhcp?.attachments() ?? []);
   }
   const nodes = new NodeService(ctx, config.nodes, log);
   const api = buildApi(ctx, config.auth, log, reconciler, nodes);
@@ -186,11 +202,13 @@ export async function serve(config: Config, log: Logger = createLogger({ level: 
     api,
     reconciler,
     dhcp,
+    boot,
     url,
     async stop() {
       await api.close();
       nodes.stop();
       await reconciler?.stop();
+      await boot?.stop();
       await dhcp?.stop();
       for (const client of ovsdbClients.values()) await client.close();
       await store.close();

@@ -8,6 +8,7 @@ import type {
   AddressRangeConfig,
   AuthConfig,
   BootConfig,
+  BootScriptConfig,
   Config,
   DatabaseConfig,
   DhcpConfig,
@@ -419,13 +420,29 @@ function readNodes(at: At): NodesConfig {
 }
 
 function readBoot(at: At, base: string): BootConfig {
-  at.keys(['attach', 'tftp', 'http']);
+  at.keys(['mode', 'attach', 'tftp', 'http', 'script']);
   const a = at.get('attach');
   const attach = a.node !== null && isSeq(a.node) ? a.strings() : (a.oneOf(['all'], 'all') as 'all');
   const tftp = at.get('tftp').keys(['listen', 'root']);
   const http = at.get('http').keys(['listen', 'root']);
+  const sc = at.get('script').keys(['kernel', 'initrd', 'args', 'chain']);
+  const isChain = sc.get('chain').isPresent;
+  if (isChain && (sc.get('kernel').isPresent || sc.get('initrd').isPresent || sc.get('args').isPresent)) {
+    sc.fail('has either chain or kernel/initrd/args, not both');
+  }
+  const script: BootScriptConfig = isChain
+    ? { kind: 'chain', url: sc.get('chain').string() }
+    : {
+        kind: 'kernel',
+        kernelUrl: sc.get('kernel').string('{http}/vmlinuz'),
+        initrdUrls: sc.get('initrd').isPresent ? sc.get('initrd').strings() : ['{http}/initrd.gz'],
+        // shared/testbed README pitfall 8: under UEFI this iPXE's kernel needs the initrd named
+        kernelArgs: sc.get('args').isPresent ? sc.get('args').strings() : ['initrd=initrd.gz'],
+      };
   return {
+    mode: at.get('mode').oneOf(['off', 'attach', 'listen', 'both'], 'off'),
     attach,
+    script,
     tftp: {
       listen: tftp.get('listen').listen('0.0.0.0:69'),
       root: resolve(base, tftp.get('root').string('/var/lib/bmnet/tftp')),

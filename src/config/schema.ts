@@ -92,10 +92,23 @@ export interface DhcpConfig {
   readonly dynamicPools: ReadonlyMap<string, readonly AddressRangeConfig[]>;
 }
 
+/** The per-node iPXE script; URLs and arguments may hold `{node}`, `{mac}`, `{stage}` and `{http}`. */
+export type BootScriptConfig =
+  | {
+      readonly kind: 'kernel';
+      readonly kernelUrl: string;
+      readonly initrdUrls: readonly string[];
+      readonly kernelArgs: readonly string[];
+    }
+  | { readonly kind: 'chain'; readonly url: string };
+
 export interface BootConfig {
+  /** Where the boot role serves: each boot network's DHCP attachment, tftp/http `listen`, both, or nowhere. */
+  readonly mode: 'off' | 'attach' | 'listen' | 'both';
   readonly attach: 'all' | readonly string[];
   readonly tftp: { readonly listen: ListenAddress; readonly root: string };
   readonly http: { readonly listen: ListenAddress; readonly root: string };
+  readonly script: BootScriptConfig;
 }
 
 export interface ApiConfig {

@@ -233,3 +233,14 @@ export class DhcpAttachmentFailed extends ServiceUnavailable {
     super(`DHCP attachment of network ${networkId} failed to ${step}: ${reason}`, options);
   }
 }
+
+// --- boot role (logged and retried with the attachment; not API errors) ---
+/** A TFTP or HTTP socket could not be opened in a boot network's namespace. */
+export class BootSocketUnavailable extends ServiceUnavailable {
+  constructor(
+    readonly namespace: string,
+    reason: string,
+  ) {
+    super(`Could not open a boot socket in namespace ${namespace}: ${reason}`);
+  }
+}
