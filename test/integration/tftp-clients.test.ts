@@ -22,6 +22,7 @@ const files = {
   small: randomBytes(3000),
   exact: randomBytes(1468 * 4), // a multiple of the block size: ends with an empty block
   medium: randomBytes(3 * 1024 * 1024 + 17),
+  large: randomBytes(5 * 1024 * 1024),
 };
 
 async function removeStaleDirs(): Promise<void> {
@@ -175,4 +176,46 @@ test('a file over 32 MiB at blksize 512 crosses block 65535 and arrives intact (
   assert.ok(done.kind === 'completed' && done.bytes === big.length && done.blockSize === 512);
   await rm(to);
   await rm(join(root, 'big.img'));
+});
+
+test('with allowWrites, tftp-hpa, atftp (windowsize 8) and curl write byte-exact files; refusals carry codes 2, 3, 6', async (t) => {
+  const inbox = join(dir, 'inbox');
+  await mkdir(join(inbox, 'uploads'), { recursive: true });
+  const writeEvents: TftpEvent[] = [];
+  const writable = await startTftpServer({
+    listen: { host: '127.0.0.1', port: 0 },
+    root: inbox,
+    logger: silentLogger(),
+    registry: new Registry(),
+    allowWrites: true,
+    maxWriteBytes: 4 * 1024 * 1024,
+    onEvent: (e) => writeEvents.push(e),
+  });
+  t.after(() => writable.close());
+  const wport = String(writable.address.port);
+  const local = join(root, 'medium');
+  await run('tftp', ['127.0.0.1', wport, '-m', 'binary', '-c', 'put', local, 'uploads/hpa.bin']);
+  await run('atftp', [
+    ...['--option', 'blksize 1468', '--option', 'windowsize 8'],
+    ...['-p', '-l', local, '-r', 'uploads/atftp.bin', '127.0.0.1', wport],
+  ]);
+  await run('curl', ['-sS', '-T', local, `tftp://127.0.0.1:${wport}/uploads/curl.bin`, '--tftp-blksize', '1468']);
+  await until(() => writeEvents.filter((e) => e.kind === 'completed').length === 3, { what: 'three stored files' });
+  for (const name of ['hpa.bin', 'atftp.bin', 'curl.bin']) {
+    assert.equal(sha256(await readFile(join(inbox, 'uploads', name))), sha256(files.medium), name);
+  }
+  const text = join(dir, 'text.txt');
+  await writeFile(text, 'line one\nline two\r\n');
+  await run('tftp', ['127.0.0.1', wport, '-m', 'ascii', '-c', 'put', text, 'text.txt']);
+  await until(() => writeEvents.some((e) => e.kind === 'completed' && e.file === 'text.txt'));
+  assert.equal(await readFile(join(inbox, 'text.txt'), 'utf8'), 'line one\nline two\r\n');
+
+  const put = (file: string) => run('tftp', ['127.0.0.1', wport, '-m', 'binary', '-c', 'put', local, file]);
+  assert.match(Object.values(await put('uploads/hpa.bin')).join(''), /Error code 6: File already exists/);
+  assert.match(Object.values(await put('../escape.bin')).join(''), /Error code 2: Access violation/);
+  assert.match(Object.values(await put('missing-dir/x.bin')).join(''), /Error code 1:/);
+  const tooBig = await tryRun('curl', ['-sS', '-T', join(root, 'large'), `tftp://127.0.0.1:${wport}/big.bin`]);
+  assert.notEqual(tooBig.code, 0);
+  assert.ok(writeEvents.some((e) => e.kind === 'refused' && e.file === 'big.bin' && e.code === 3));
+  assert.deepStrictEqual(await readdir(inbox), ['text.txt', 'uploads'], 'no partial files are left');
 });

@@ -229,3 +229,23 @@ export function toNetascii(data: Uint8Array): Buffer {
   }
   return out;
 }
+
+/** The reverse of `toNetascii` for files written by clients: CR LF becomes LF, CR NUL becomes CR. */
+export function fromNetascii(data: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(data.length);
+  let j = 0;
+  for (let i = 0; i < data.length; i++) {
+    const b = data[i] ?? 0;
+    const next = data[i + 1];
+    if (b === 0x0d && next === 0x0a) {
+      out[j++] = 0x0a;
+      i++;
+    } else if (b === 0x0d && next === 0x00) {
+      out[j++] = 0x0d;
+      i++;
+    } else {
+      out[j++] = b;
+    }
+  }
+  return out.subarray(0, j);
+}

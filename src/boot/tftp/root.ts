@@ -7,8 +7,8 @@
  * (symlinks resolved) must still be inside the root's real path, and it must be a regular file.
  */
 import { constants } from 'node:fs';
-import { access, realpath, stat } from 'node:fs/promises';
-import { sep } from 'node:path';
+import { access, lstat, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, sep } from 'node:path';
 import { ErrorCode } from './codec.js';
 
 /** A request path after `normalizeRequestPath`: relative, `/`-separated, no `.`/`..` segments. */
@@ -29,7 +29,7 @@ export function normalizeRequestPath(
   return { ok: true, path: segments.join('/') as RequestPath };
 }
 
-export type RootRefusal = 'not-found' | 'outside-root' | 'not-a-file' | 'unreadable';
+export type RootRefusal = 'not-found' | 'outside-root' | 'not-a-file' | 'unreadable' | 'exists';
 
 /** The TFTP error code a client sees for each refusal (RFC 1350: 1 file not found, 2 access violation). */
 export const REFUSAL_ERROR: Readonly<Record<RootRefusal | PathRefusal, { code: ErrorCode; message: string }>> = {
@@ -39,6 +39,7 @@ export const REFUSAL_ERROR: Readonly<Record<RootRefusal | PathRefusal, { code: E
   'parent-segment': { code: ErrorCode.AccessViolation, message: 'Access violation' },
   'not-a-file': { code: ErrorCode.AccessViolation, message: 'Not a regular file' },
   unreadable: { code: ErrorCode.AccessViolation, message: 'Permission denied' },
+  exists: { code: ErrorCode.FileExists, message: 'File already exists' },
 };
 
 export interface RootFile {
@@ -71,6 +72,31 @@ export async function findInRoot(realRoot: string, path: RequestPath): Promise<R
     await access(real, constants.R_OK);
     const identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
     return { ok: true, file: { realPath: real, size: st.size, mtimeMs: st.mtimeMs, identity } };
+  } catch (err) {
+    return { ok: false, reason: refusalFor(err) };
+  }
+}
+
+/**
+ * Where a written file goes: its directory must exist inside the root (symlinks resolved) and the file
+ * must not exist yet (error 6: a write never replaces a file).
+ */
+export async function findWriteTarget(
+  realRoot: string,
+  path: RequestPath,
+): Promise<{ readonly ok: true; readonly target: string } | { readonly ok: false; readonly reason: RootRefusal }> {
+  const inside = realRoot.endsWith(sep) ? realRoot : `${realRoot}${sep}`;
+  try {
+    const dir = await realpath(dirname(`${inside}${path}`));
+    if (dir !== realRoot && !dir.startsWith(inside)) return { ok: false, reason: 'outside-root' };
+    const target = `${dir}${sep}${basename(path)}`;
+    try {
+      await lstat(target);
+      return { ok: false, reason: 'exists' };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    return { ok: true, target };
   } catch (err) {
     return { ok: false, reason: refusalFor(err) };
   }

@@ -4,13 +4,13 @@
  * datagrams from anyone else. The protocol lives in `session.ts`; this file carries out its actions.
  */
 import type dgram from 'node:dgram';
-import { realpath } from 'node:fs/promises';
+import { link, realpath, unlink, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../../logging.js';
-import { decodePacket, ErrorCode, encodeError, type TftpOption, type TransferMode } from './codec.js';
+import { decodePacket, ErrorCode, encodeError, fromNetascii, type TftpOption, type TransferMode } from './codec.js';
 import { FileCache } from './file-cache.js';
-import { findInRoot, normalizeRequestPath, REFUSAL_ERROR, type RequestPath } from './root.js';
+import { findInRoot, findWriteTarget, normalizeRequestPath, REFUSAL_ERROR, type RequestPath } from './root.js';
 import {
   type FailureReason,
   negotiateOptions,
@@ -18,6 +18,8 @@ import {
   ReadSession,
   type SessionAction,
   type SessionLimits,
+  type TransferSession,
+  WriteSession,
 } from './session.js';
 import { bindListenSocket, localTransferSockets, type TransferSockets } from './sockets.js';
 
@@ -38,6 +40,7 @@ export type ResolveHook = (path: RequestPath, client: TftpClient) => ResolveResu
 export type TransferFailure =
   | FailureReason
   | { readonly kind: 'socket-error'; readonly message: string }
+  | { readonly kind: 'write-error'; readonly message: string }
   | { readonly kind: 'shutdown' };
 
 /** Boot-trace facts, as plain data. `file` is the name as the client sent it. */
@@ -61,6 +64,7 @@ export type TftpEvent =
       readonly kind: 'completed';
       readonly client: TftpClient;
       readonly file: string;
+      readonly isWrite: boolean;
       readonly bytes: number;
       readonly blockSize: number;
       readonly windowSize: number;
@@ -70,6 +74,7 @@ export type TftpEvent =
       readonly kind: 'failed';
       readonly client: TftpClient;
       readonly file: string;
+      readonly isWrite: boolean;
       readonly bytes: number;
       readonly blockSize: number;
       readonly windowSize: number;
@@ -89,6 +94,10 @@ export interface TftpServerOptions {
   readonly logger: Logger;
   readonly registry: Registry;
   readonly limits?: Partial<SessionLimits>;
+  /** Accept write requests (RFC 1350 WRQ) into the root; default false: refused with error 2. */
+  readonly allowWrites?: boolean;
+  /** Largest file a client may write (default 64 MiB); larger ones end with error 3. */
+  readonly maxWriteBytes?: number;
   /** Transfers at once; a request beyond it is answered with error 0 (default 2000). */
   readonly maxTransfers?: number;
   /** Bytes of recently served files kept in memory (default 256 MiB). */
@@ -108,7 +117,9 @@ export interface TftpServer {
 
 interface Transfer {
   readonly socket: dgram.Socket;
-  readonly session: ReadSession;
+  readonly session: TransferSession;
+  /** For a write: stores the received file; the transfer completes when it did. */
+  readonly commit: (() => Promise<void>) | null;
   readonly client: TftpClient;
   readonly file: string;
   timer: NodeJS.Timeout | null;
@@ -150,6 +161,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
   const now = options.now ?? (() => performance.now());
   const limits = parseSessionLimits(options.limits);
   const maxTransfers = options.maxTransfers ?? 2000;
+  const maxWriteBytes = options.maxWriteBytes ?? 64 * 1024 * 1024;
   const cache = new FileCache(options.cacheBytes ?? 256 * 1024 * 1024);
   const metrics = counters(options.registry);
   const realRoot = await realpath(options.root);
@@ -199,7 +211,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     if (transfers.has(key) || starting.has(key)) return; // the client repeated its request
     emit({ kind: 'request', client, file: p.filename, mode: p.mode, options: p.options, isWrite: p.kind === 'wrq' });
     const refusal =
-      p.kind === 'wrq'
+      p.kind === 'wrq' && options.allowWrites !== true
         ? { code: ErrorCode.AccessViolation, message: 'Writes are not allowed' }
         : p.mode === 'mail'
           ? { code: ErrorCode.IllegalOperation, message: 'Mail mode is not supported' }
@@ -211,7 +223,11 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
       return;
     }
     starting.add(key);
-    startTransfer(key, client, p.filename, p.mode, p.options)
+    const started =
+      p.kind === 'wrq'
+        ? startWrite(key, client, p.filename, p.mode, p.options)
+        : startRead(key, client, p.filename, p.mode, p.options);
+    started
       .catch((err: unknown) => {
         log.error({ err, client, file: p.filename }, 'tftp transfer could not start');
         refuse(client, p.filename, ErrorCode.NotDefined, 'Internal server error');
@@ -240,7 +256,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     }
   }
 
-  async function startTransfer(
+  async function startRead(
     key: string,
     client: TftpClient,
     file: string,
@@ -252,9 +268,52 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
       refuse(client, file, content.code, content.message);
       return;
     }
-    if (isClosed) return;
     const negotiated = negotiateOptions(requested, limits, content.data.length);
-    const session = new ReadSession(content.data, negotiated, limits);
+    await startTransfer(key, client, file, new ReadSession(content.data, negotiated, limits), null);
+  }
+
+  async function startWrite(
+    key: string,
+    client: TftpClient,
+    file: string,
+    mode: TransferMode,
+    requested: readonly TftpOption[],
+  ): Promise<void> {
+    const normalized = normalizeRequestPath(file);
+    const found = normalized.ok ? await findWriteTarget(realRoot, normalized.path) : normalized;
+    if (!found.ok) {
+      refuse(client, file, REFUSAL_ERROR[found.reason].code, REFUSAL_ERROR[found.reason].message);
+      return;
+    }
+    const negotiated = negotiateOptions(requested, limits, 'announced');
+    if (negotiated.announcedSize !== null && negotiated.announcedSize > maxWriteBytes) {
+      refuse(client, file, ErrorCode.DiskFull, `File is larger than ${maxWriteBytes} bytes`);
+      return;
+    }
+    const session = new WriteSession(negotiated, limits, maxWriteBytes);
+    const commit = async () => {
+      const raw = session.data();
+      // Written beside the target, then linked in: readers never see half a file, and a file that
+      // appeared meanwhile is not replaced (link fails with EEXIST).
+      const temp = `${found.target}.bmnet-${process.pid}-${key.replace(/[^0-9a-f]/gi, '')}.part`;
+      await writeFile(temp, mode === 'netascii' ? fromNetascii(raw) : raw, { flag: 'wx' });
+      try {
+        await link(temp, found.target);
+      } finally {
+        await unlink(temp);
+      }
+    };
+    await startTransfer(key, client, file, session, commit);
+  }
+
+  async function startTransfer(
+    key: string,
+    client: TftpClient,
+    file: string,
+    session: TransferSession,
+    commit: (() => Promise<void>) | null,
+  ): Promise<void> {
+    if (isClosed) return;
     const socket = await sockets.open();
     try {
       await new Promise<void>((resolve, reject) => {
@@ -273,7 +332,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
       sockets.release(socket);
       return;
     }
-    const transfer: Transfer = { socket, session, client, file, timer: null, timerAtMs: 0, detach: () => {} };
+    const transfer: Transfer = { socket, session, commit, client, file, timer: null, timerAtMs: 0, detach: () => {} };
     transfers.set(key, transfer);
     const onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo) => {
       // A reused socket may still hold a datagram from its previous client.
@@ -309,9 +368,19 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
           arm(key, t, a.atMs);
           break;
         case 'done':
-          metrics.transfers.inc({ outcome: 'completed' });
-          emit({ kind: 'completed', ...facts(t), bytes: a.bytes, durationMs: a.durationMs });
           release(key, t);
+          if (t.commit === null) {
+            completed(t, a.bytes, a.durationMs);
+          } else {
+            t.commit().then(
+              () => completed(t, a.bytes, a.durationMs),
+              (err: Error) => {
+                metrics.transfers.inc({ outcome: 'failed' });
+                const reason = { kind: 'write-error', message: err.message } as const;
+                emit({ kind: 'failed', ...facts(t), bytes: a.bytes, durationMs: a.durationMs, reason });
+              },
+            );
+          }
           break;
         case 'failed':
           metrics.transfers.inc({ outcome: 'failed' });
@@ -337,8 +406,19 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     );
   }
 
+  function completed(t: Transfer, bytes: number, durationMs: number): void {
+    metrics.transfers.inc({ outcome: 'completed' });
+    emit({ kind: 'completed', ...facts(t), bytes, durationMs });
+  }
+
   function facts(t: Transfer) {
-    return { client: t.client, file: t.file, blockSize: t.session.blockSize, windowSize: t.session.windowSize };
+    return {
+      client: t.client,
+      file: t.file,
+      isWrite: t.commit !== null,
+      blockSize: t.session.blockSize,
+      windowSize: t.session.windowSize,
+    };
   }
 
   function end(key: string, t: Transfer, reason: TransferFailure): void {

@@ -6,6 +6,7 @@
 import { InvalidInput } from '../../domain/errors.js';
 import {
   ErrorCode,
+  encodeAck,
   encodeDataHeader,
   encodeError,
   encodeOack,
@@ -60,8 +61,10 @@ export interface Negotiated {
   readonly blockSize: number;
   readonly windowSize: number;
   readonly timeoutMs: number;
-  /** Options to acknowledge; empty means no OACK and DATA 1 is the first reply (RFC 2347). */
+  /** Options to acknowledge; empty means no OACK and DATA 1 (or ACK 0 for a write) is the first reply. */
   readonly acknowledged: readonly TftpOption[];
+  /** The size a writing client announced with `tsize` (RFC 2349), when it did. */
+  readonly announcedSize: number | null;
 }
 
 function parseDecimal(value: string): number | null {
@@ -70,15 +73,16 @@ function parseDecimal(value: string): number | null {
 }
 
 /**
- * RFC 2347 negotiation for a read request: each option the server understands is answered with the
- * value it will use; unknown or invalid options are left out of the OACK (which the RFC allows).
- * The first occurrence of a repeated option counts.
+ * RFC 2347 negotiation: each option the server understands is answered with the value it will use;
+ * unknown or invalid options are left out of the OACK (which the RFC allows). The first occurrence of a
+ * repeated option counts. `transferSize` is the file's size for a read, `'announced'` for a write.
  */
 export function negotiateOptions(
   options: readonly TftpOption[],
   limits: SessionLimits,
-  transferSize: number,
+  transferSize: number | 'announced',
 ): Negotiated {
+  let announcedSize: number | null = null;
   let blockSize: number = Limits.defaultBlockSize;
   let windowSize = 1;
   let timeoutMs = limits.timeoutMs;
@@ -96,8 +100,9 @@ export function negotiateOptions(
         blockSize = Math.min(n, limits.maxBlockSize);
         acknowledged.push({ name: option.name, value: String(blockSize) });
         break;
-      case OptionName.TransferSize: // RFC 2349: in a read request the client sends 0, the server the size
-        acknowledged.push({ name: option.name, value: String(transferSize) });
+      case OptionName.TransferSize: // RFC 2349: a reader sends 0 and gets the size; a writer sends the size
+        if (transferSize === 'announced') announcedSize = n;
+        acknowledged.push({ name: option.name, value: String(transferSize === 'announced' ? n : transferSize) });
         break;
       case OptionName.Timeout: // RFC 2349: 1..255 seconds, accepted as is or not at all
         if (n < Limits.minTimeoutSeconds || n > Limits.maxTimeoutSeconds) continue;
@@ -113,7 +118,7 @@ export function negotiateOptions(
         break;
     }
   }
-  return { blockSize, windowSize, timeoutMs, acknowledged };
+  return { blockSize, windowSize, timeoutMs, acknowledged, announcedSize };
 }
 
 export type SessionEvent =
@@ -123,7 +128,8 @@ export type SessionEvent =
 export type FailureReason =
   | { readonly kind: 'timeout'; readonly retries: number }
   | { readonly kind: 'client-error'; readonly code: number; readonly message: string }
-  | { readonly kind: 'protocol-violation'; readonly detail: string };
+  | { readonly kind: 'protocol-violation'; readonly detail: string }
+  | { readonly kind: 'too-large'; readonly maxBytes: number };
 
 export type SessionAction =
   | { readonly kind: 'send'; readonly bytes: readonly Uint8Array[] }
@@ -142,7 +148,7 @@ type Phase = 'oack' | 'data' | 'finished';
 const NO_ACTIONS: readonly SessionAction[] = [];
 
 /** A read transfer of `content` (already converted to netascii when that mode was asked for). */
-export class ReadSession {
+export class ReadSession implements TransferSession {
   readonly blockSize: number;
   readonly windowSize: number;
   private readonly baseTimeoutMs: number;
@@ -273,5 +279,150 @@ export class ReadSession {
     const bytes = this.bytesAcknowledged;
     if (reason === null) return [{ kind: 'done', bytes, durationMs }];
     return [{ kind: 'failed', reason, bytes, durationMs }];
+  }
+}
+
+/** What the server needs of a transfer in either direction. */
+export interface TransferSession {
+  readonly blockSize: number;
+  readonly windowSize: number;
+  /** Bytes acknowledged: sent and confirmed for a read, received in order for a write. */
+  readonly bytesAcknowledged: number;
+  elapsedMs(nowMs: number): number;
+  start(nowMs: number): readonly SessionAction[];
+  handle(event: SessionEvent): readonly SessionAction[];
+}
+
+/**
+ * A write transfer (RFC 1350 WRQ): ACK 0 or the OACK first, then an ACK per window of DATA (RFC 7440),
+ * the last ACK for the short block that ends it. Out-of-order or repeated DATA is answered with an ACK of
+ * the last block received in order, so the sender resends from there. `data()` is the file once done.
+ */
+export class WriteSession implements TransferSession {
+  readonly blockSize: number;
+  readonly windowSize: number;
+  private readonly baseTimeoutMs: number;
+  private readonly maxTimeoutMs: number;
+  private readonly maxRetries: number;
+  private readonly oack: Uint8Array | null;
+  private readonly chunks: Uint8Array[] = [];
+  private isFinishedFlag = false;
+  /** Blocks received in order (absolute, not wrapped). */
+  private received = 0;
+  /** The last block acknowledged to the sender. */
+  private ackedUpTo = 0;
+  private bytes = 0;
+  private retries = 0;
+  private deadlineMs = 0;
+  private startedMs = 0;
+
+  constructor(
+    negotiated: Negotiated,
+    limits: SessionLimits,
+    private readonly maxBytes: number,
+  ) {
+    this.blockSize = negotiated.blockSize;
+    this.windowSize = negotiated.windowSize;
+    this.baseTimeoutMs = negotiated.timeoutMs;
+    this.maxTimeoutMs = Math.max(limits.maxTimeoutMs, negotiated.timeoutMs);
+    this.maxRetries = limits.maxRetries;
+    this.oack = negotiated.acknowledged.length > 0 ? encodeOack(negotiated.acknowledged) : null;
+  }
+
+  get bytesAcknowledged(): number {
+    return this.bytes;
+  }
+
+  get isFinished(): boolean {
+    return this.isFinishedFlag;
+  }
+
+  elapsedMs(nowMs: number): number {
+    return nowMs - this.startedMs;
+  }
+
+  /** The received file. */
+  data(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+
+  start(nowMs: number): readonly SessionAction[] {
+    this.startedMs = nowMs;
+    return [this.confirmation(), this.armTimer(nowMs)];
+  }
+
+  handle(event: SessionEvent): readonly SessionAction[] {
+    if (this.isFinishedFlag) return NO_ACTIONS;
+    if (event.kind === 'timer') {
+      if (event.nowMs < this.deadlineMs) return [{ kind: 'arm-timer', atMs: this.deadlineMs }];
+      if (this.retries >= this.maxRetries) return this.finish({ kind: 'timeout', retries: this.retries }, event.nowMs);
+      this.retries++;
+      return [this.confirmation(), this.armTimer(event.nowMs)];
+    }
+    const p = event.packet;
+    switch (p.kind) {
+      case 'data':
+        return this.onData(p.block, p.data, event.nowMs);
+      case 'error':
+        return this.finish({ kind: 'client-error', code: p.code, message: p.message }, event.nowMs);
+      case 'rrq':
+      case 'wrq':
+      case 'ack':
+      case 'oack':
+        return this.fail(
+          ErrorCode.IllegalOperation,
+          { kind: 'protocol-violation', detail: `unexpected ${p.kind.toUpperCase()} during a write` },
+          event.nowMs,
+        );
+    }
+  }
+
+  private onData(block: number, data: Uint8Array, nowMs: number): readonly SessionAction[] {
+    const n = this.received + ((block - this.received) & Limits.maxBlockNumber);
+    // RFC 7440 §4: anything but the next block (a repeat, or a gap) is answered with the last good block.
+    if (n !== this.received + 1) return [{ kind: 'send', bytes: [encodeAck(this.received)] }];
+    if (data.length > this.blockSize) {
+      const detail = `DATA ${block} carries ${data.length} bytes, more than blksize ${this.blockSize}`;
+      return this.fail(ErrorCode.IllegalOperation, { kind: 'protocol-violation', detail }, nowMs);
+    }
+    if (this.bytes + data.length > this.maxBytes) {
+      return this.fail(ErrorCode.DiskFull, { kind: 'too-large', maxBytes: this.maxBytes }, nowMs);
+    }
+    this.chunks.push(data);
+    this.bytes += data.length;
+    this.received = n;
+    this.retries = 0;
+    if (data.length < this.blockSize) {
+      this.isFinishedFlag = true;
+      return [
+        { kind: 'send', bytes: [encodeAck(n)] },
+        { kind: 'done', bytes: this.bytes, durationMs: nowMs - this.startedMs },
+      ];
+    }
+    if (n - this.ackedUpTo < this.windowSize) return [this.armTimer(nowMs)];
+    this.ackedUpTo = n;
+    return [{ kind: 'send', bytes: [encodeAck(n)] }, this.armTimer(nowMs)];
+  }
+
+  /** The OACK until the first DATA arrived, then the ACK of the last block received in order. */
+  private confirmation(): SessionAction {
+    if (this.received === 0 && this.oack !== null) return { kind: 'send', bytes: [this.oack] };
+    this.ackedUpTo = this.received;
+    return { kind: 'send', bytes: [encodeAck(this.received)] };
+  }
+
+  private armTimer(nowMs: number): SessionAction {
+    this.deadlineMs = nowMs + Math.min(this.baseTimeoutMs * 2 ** this.retries, this.maxTimeoutMs);
+    return { kind: 'arm-timer', atMs: this.deadlineMs };
+  }
+
+  private fail(code: ErrorCode, reason: FailureReason, nowMs: number): readonly SessionAction[] {
+    const message = reason.kind === 'too-large' ? `File is larger than ${reason.maxBytes} bytes` : 'Illegal operation';
+    return [{ kind: 'send', bytes: [encodeError(code, message)] }, ...this.finish(reason, nowMs)];
+  }
+
+  private finish(reason: FailureReason, nowMs: number): readonly SessionAction[] {
+    this.isFinishedFlag = true;
+    return [{ kind: 'failed', reason, bytes: this.bytes, durationMs: nowMs - this.startedMs }];
   }
 }

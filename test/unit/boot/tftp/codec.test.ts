@@ -6,6 +6,7 @@ import {
   encodeDataHeader,
   encodeError,
   encodePacket,
+  fromNetascii,
   type TftpPacket,
   toNetascii,
 } from '../../../../src/boot/tftp/codec.js';
@@ -127,3 +128,10 @@ for (const { input, want } of netasciiCases) {
   test(`toNetascii ${JSON.stringify(input)}`, () =>
     assert.deepStrictEqual(toNetascii(Buffer.from(input, 'latin1')), Buffer.from(want, 'latin1')));
 }
+
+for (const { input, want } of netasciiCases) {
+  test(`fromNetascii reverses toNetascii for ${JSON.stringify(input)}`, () =>
+    assert.deepStrictEqual(fromNetascii(Buffer.from(want, 'latin1')), Buffer.from(input, 'latin1')));
+}
+test('fromNetascii keeps a lone CR at the end', () =>
+  assert.deepStrictEqual(fromNetascii(Buffer.from('a\r', 'latin1')), Buffer.from('a\r', 'latin1')));

@@ -8,13 +8,14 @@ import {
   parseSessionLimits,
   ReadSession,
   type SessionAction,
+  WriteSession,
 } from '../../../../src/boot/tftp/session.js';
 import { InvalidInput } from '../../../../src/domain/errors.js';
 
 const limits = DEFAULT_SESSION_LIMITS;
 const opt = (name: string, value: string): TftpOption => ({ name, value });
 
-const negotiateCases: { name: string; options: TftpOption[]; want: Negotiated }[] = [
+const negotiateCases: { name: string; options: TftpOption[]; want: Omit<Negotiated, 'announcedSize'> }[] = [
   {
     name: 'no options: 512-byte lock-step, no OACK',
     options: [],
@@ -67,7 +68,8 @@ const negotiateCases: { name: string; options: TftpOption[]; want: Negotiated }[
   },
 ];
 for (const { name, options, want } of negotiateCases) {
-  test(`negotiateOptions: ${name}`, () => assert.deepStrictEqual(negotiateOptions(options, limits, 5000), want));
+  test(`negotiateOptions: ${name}`, () =>
+    assert.deepStrictEqual(negotiateOptions(options, limits, 5000), { ...want, announcedSize: null }));
 }
 
 /** The packets a list of actions sends, decoded, and the other actions. */
@@ -252,4 +254,71 @@ test('parseSessionLimits applies overrides and refuses values outside their rang
   for (const bad of [{ maxBlockSize: 7 }, { maxBlockSize: 65465 }, { maxWindowSize: 0 }, { maxRetries: 1.5 }]) {
     assert.throws(() => parseSessionLimits(bad), InvalidInput);
   }
+});
+
+const data = (block: number, bytes: Buffer, nowMs = 0) =>
+  ({ kind: 'packet', packet: { kind: 'data', block, data: bytes }, nowMs }) as const;
+const writer = (options: TftpOption[] = [], maxBytes = 1 << 20, l = limits) =>
+  new WriteSession(negotiateOptions(options, l, 'announced'), l, maxBytes);
+
+test('negotiateOptions for a write echoes the announced tsize', () => {
+  const n = negotiateOptions([opt('tsize', '7000'), opt('blksize', '1024')], limits, 'announced');
+  assert.equal(n.announcedSize, 7000);
+  assert.deepStrictEqual(n.acknowledged, [opt('tsize', '7000'), opt('blksize', '1024')]);
+});
+
+test('a lock-step write: ACK 0, an ACK per block, the short block ends it', () => {
+  const w = writer();
+  assert.deepStrictEqual(split(w.start(0)).sent, [{ kind: 'ack', block: 0 }]);
+  assert.deepStrictEqual(split(w.handle(data(1, content(512)))).sent, [{ kind: 'ack', block: 1 }]);
+  const last = split(w.handle(data(2, content(10), 30)));
+  assert.deepStrictEqual(last.sent, [{ kind: 'ack', block: 2 }]);
+  assert.deepStrictEqual(last.other, [{ kind: 'done', bytes: 522, durationMs: 30 }]);
+  assert.deepStrictEqual(w.data(), Buffer.concat([content(512), content(10)]));
+});
+
+test('a repeated DATA is acknowledged again and not stored twice', () => {
+  const w = writer();
+  w.start(0);
+  w.handle(data(1, content(512)));
+  assert.deepStrictEqual(split(w.handle(data(1, content(512)))).sent, [{ kind: 'ack', block: 1 }]);
+  w.handle(data(2, Buffer.alloc(0)));
+  assert.equal(w.data().length, 512);
+});
+
+test('a windowed write ACKs every window; a gap is answered with the last block in order', () => {
+  const w = writer([opt('windowsize', '3')]);
+  assert.deepStrictEqual(blocks(w.start(0)), ['oack']);
+  assert.deepStrictEqual(blocks(w.handle(data(1, content(512)))), []);
+  assert.deepStrictEqual(blocks(w.handle(data(2, content(512)))), []);
+  assert.deepStrictEqual(split(w.handle(data(3, content(512)))).sent, [{ kind: 'ack', block: 3 }]);
+  assert.deepStrictEqual(split(w.handle(data(5, content(512)))).sent, [{ kind: 'ack', block: 3 }], 'block 4 lost');
+  w.handle(data(4, content(512)));
+  w.handle(data(5, content(512)));
+  assert.equal(w.handle(data(6, content(1))).at(-1)?.kind, 'done');
+  assert.equal(w.data().length, 5 * 512 + 1);
+});
+
+test('a write timeout re-sends the last ACK with back-off, then fails', () => {
+  const w = writer([], 1 << 20, { ...limits, maxRetries: 1 });
+  w.start(0);
+  w.handle(data(1, content(512)));
+  const again = w.handle({ kind: 'timer', nowMs: 1000 });
+  assert.deepStrictEqual(split(again).sent, [{ kind: 'ack', block: 1 }]);
+  assert.deepStrictEqual(again.at(-1), { kind: 'arm-timer', atMs: 3000 });
+  assert.deepStrictEqual(w.handle({ kind: 'timer', nowMs: 3000 }).at(-1), {
+    kind: 'failed',
+    reason: { kind: 'timeout', retries: 1 },
+    bytes: 512,
+    durationMs: 3000,
+  });
+});
+
+test('a write larger than the limit ends with error 3', () => {
+  const w = writer([], 600);
+  w.start(0);
+  w.handle(data(1, content(512)));
+  const { sent, other } = split(w.handle(data(2, content(512))));
+  assert.equal(sent[0]?.kind === 'error' && sent[0].code, 3);
+  assert.deepStrictEqual(other[0]?.kind === 'failed' && other[0].reason, { kind: 'too-large', maxBytes: 600 });
 });
