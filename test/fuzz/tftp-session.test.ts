@@ -1,7 +1,7 @@
 /**
  * The read session under random client behaviour: random ACKs (old, new, duplicate, far ahead), errors,
  * stray packets and timers in any order. It never throws, sends only blocks of the file at the right
- * offsets, and ends at most once. Deterministic seed (TFTP_FUZZ_SEED).
+ * offsets, and ends at most once. Write sessions under repeated, early and late DATA store the file exactly. Deterministic seed (TFTP_FUZZ_SEED).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -11,6 +11,7 @@ import {
   negotiateOptions,
   ReadSession,
   type SessionAction,
+  WriteSession,
 } from '../../src/boot/tftp/session.js';
 
 const SEED = Number(process.env.TFTP_FUZZ_SEED ?? 0x5e5510);
@@ -82,4 +83,49 @@ test(`${SESSIONS} read sessions survive ${EVENTS_PER_SESSION} random events each
     assert.equal(session.isFinished, endings === 1);
   }
   assert.ok(outcomes.done > SESSIONS / 20 && outcomes.failed > SESSIONS / 20, JSON.stringify(outcomes));
+});
+
+test(`${SESSIONS} write sessions under random DATA, errors and timers store exactly the blocks received in order (seed ${SEED})`, () => {
+  const r = rng(SEED + 1);
+  const pick = (n: number) => Math.floor(r() * n);
+  let completed = 0;
+  for (let s = 0; s < SESSIONS; s++) {
+    const file = Buffer.from(Array.from({ length: pick(4000) }, (_, i) => (i * 13 + s) & 0xff));
+    const options = [
+      ...(r() < 0.5 ? [{ name: 'blksize', value: String(8 + pick(600)) }] : []),
+      ...(r() < 0.5 ? [{ name: 'windowsize', value: String(1 + pick(8)) }] : []),
+    ];
+    const negotiated = negotiateOptions(options, DEFAULT_SESSION_LIMITS, 'announced');
+    const session = new WriteSession(negotiated, DEFAULT_SESSION_LIMITS, 1 << 20);
+    const blockOf = (n: number) => file.subarray((n - 1) * negotiated.blockSize, n * negotiated.blockSize);
+    const totalBlocks = Math.floor(file.length / negotiated.blockSize) + 1;
+    let nowMs = 0;
+    let endings = 0;
+    let isDone = false;
+    const count = (actions: readonly SessionAction[]) => {
+      for (const a of actions) {
+        if (a.kind === 'done' || a.kind === 'failed') endings++;
+        if (a.kind === 'done') isDone = true;
+      }
+    };
+    count(session.start(nowMs));
+    for (let e = 0; e < EVENTS_PER_SESSION && endings === 0; e++) {
+      nowMs += pick(800);
+      const roll = r();
+      const n = 1 + Math.min(totalBlocks - 1, Math.floor(e / 2) + pick(3) - 1);
+      let packet: TftpPacket | null = null;
+      if (roll < 0.85) packet = { kind: 'data', block: n & 0xffff, data: blockOf(n) };
+      else if (roll < 0.86) packet = { kind: 'error', code: pick(9), message: 'x' };
+      else if (roll < 0.87) packet = { kind: 'ack', block: pick(4) };
+      count(session.handle(packet === null ? { kind: 'timer', nowMs } : { kind: 'packet', packet, nowMs }));
+    }
+    assert.ok(endings <= 1);
+    if (isDone) {
+      completed++;
+      assert.deepStrictEqual(session.data(), file);
+    } else {
+      assert.deepStrictEqual(session.data(), file.subarray(0, session.bytesAcknowledged));
+    }
+  }
+  assert.ok(completed > SESSIONS / 20, `only ${completed} writes completed`);
 });
