@@ -6,11 +6,11 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { freeTcpPort } from '../test/helpers/sh.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,15 +31,6 @@ function out(key: string, fields: Record<string, string | number>) {
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}\n`,
   );
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 }
 
 async function json(url: string, method = 'GET', body?: unknown) {
@@ -65,7 +56,7 @@ async function latency(url: string, n: number) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'bmnet-bench-'));
-const port = await freePort();
+const port = await freeTcpPort();
 const base = `http://127.0.0.1:${port}`;
 writeFileSync(
   join(dir, 'bmnet.yaml'),

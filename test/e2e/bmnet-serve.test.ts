@@ -1,25 +1,14 @@
 /** `bmnet` as an operator runs it: the README's serve command, `--help`, and config errors before anything starts. */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { run, start, stop, tryRun, until } from '../helpers/sh.js';
+import { freeTcpPort, run, start, stop, tryRun, until } from '../helpers/sh.js';
 
 const BMNET = join(import.meta.dirname, '../../bin/bmnet');
 const dir = mkdtempSync(join(tmpdir(), 'bmnet-serve-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 test('bmnet --help lists serve; serve --help describes --config', async () => {
   const top = await run(BMNET, ['--help']);
@@ -29,7 +18,7 @@ test('bmnet --help lists serve; serve --help describes --config', async () => {
 });
 
 test('bmnet serve on SQLite answers the Neutron API, keeps data across a restart, and stops on SIGTERM', async () => {
-  const port = await freePort();
+  const port = await freeTcpPort();
   const config = join(dir, 'bmnet.yaml');
   writeFileSync(config, `listen: 127.0.0.1:${port}\ndatabase: sqlite:./state.db\nlog: {level: warn}\n`);
   const url = `http://127.0.0.1:${port}`;

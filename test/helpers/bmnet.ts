@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/logging.js';
 import { type Running, serve } from '../../src/main.js';
+import { until } from './sh.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read deep into Neutron JSON responses
 export type Body = any;
@@ -20,6 +21,12 @@ export interface TestBmnet {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<{ status: number; body: Body }>;
+  /** GET a Neutron port (admin view). */
+  port(id: string): Promise<Body>;
+  /** Waits until a port is ACTIVE (the switch confirmed its binding); returns it. */
+  waitPortActive(id: string, timeoutMs?: number): Promise<Body>;
+  /** Creates a bare-metal port on `networkId` bound to host `node-1` over these links. */
+  bindPort(networkId: string, links: Body[], extraProfile?: Body): Promise<Body>;
   close(): Promise<void>;
 }
 
@@ -29,18 +36,43 @@ export async function startBmnet(extraYaml = ''): Promise<TestBmnet> {
   const yaml = `listen: 127.0.0.1:0\ndatabase: sqlite:${join(dir, 'bmnet.db')}\nlog: {level: silent}\n${extraYaml}`;
   const running = await serve(parseConfig(yaml), silentLogger());
   const url = running.url;
+  const call: TestBmnet['call'] = async (method, path, body, headers = {}) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+  const port = async (id: string): Promise<Body> => (await call('GET', `/v2.0/ports/${id}`)).body.port;
   return {
     url,
     running,
     dir,
-    async call(method, path, body, headers = {}) {
-      const res = await fetch(`${url}${path}`, {
-        method,
-        headers: { 'content-type': 'application/json', ...headers },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    call,
+    port,
+    async waitPortActive(id, timeoutMs = 20_000) {
+      return until(
+        async () => {
+          const p = await port(id);
+          return p.status === 'ACTIVE' ? p : null;
+        },
+        { timeoutMs, what: `port ${id} ACTIVE` },
+      );
+    },
+    async bindPort(networkId, links, extraProfile = {}) {
+      const r = await call('POST', '/v2.0/ports', {
+        port: {
+          network_id: networkId,
+          'binding:vnic_type': 'baremetal',
+          'binding:host_id': 'node-1',
+          'binding:profile': { local_link_information: links, ...extraProfile },
+          device_owner: 'baremetal:none',
+        },
       });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : null };
+      if (r.status !== 201) throw new Error(`port create failed: ${JSON.stringify(r.body)}`);
+      return r.body.port;
     },
     async close() {
       await running.stop();

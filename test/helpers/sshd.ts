@@ -6,9 +6,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
-import { isAlive, run, start, stop, until } from './sh.js';
+import { freeTcpPort, isAlive, run, start, stop, until } from './sh.js';
 
 const SSHD = '/usr/sbin/sshd';
 const DIR_PREFIX = 'bmnet-sshd-';
@@ -32,18 +32,6 @@ export interface TestSshd {
   restart(): Promise<void>;
   /** Stops sshd and removes its directory. Idempotent. */
   destroy(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no TCP port for sshd');
-  return address.port;
 }
 
 function accepts(port: number): Promise<boolean> {
@@ -91,7 +79,7 @@ export async function startSshd(opts: { tag: string }): Promise<TestSshd> {
   await writeFile(join(dir, 'authorized_keys'), await readFile(`${keyFile}.pub`, 'utf8'), { mode: 0o600 });
   const fingerprint = (await run('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKey}.pub`])).stdout.split(' ')[1];
   if (!fingerprint?.startsWith('SHA256:')) throw new Error(`ssh-keygen printed no SHA256 fingerprint for ${hostKey}`);
-  const port = await freePort();
+  const port = await freeTcpPort();
   await writeFile(
     config,
     [

@@ -5,13 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Body } from '../helpers/bmnet.js';
 import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.js';
-import { start, stop, until } from '../helpers/sh.js';
+import { freeTcpPort, start, stop, until } from '../helpers/sh.js';
 
 const BMNET = join(import.meta.dirname, '../../bin/bmnet');
 const Q = 999;
@@ -20,15 +19,6 @@ let node: TestHost;
 let dir: string;
 let monitorOut = '';
 let monitor: ReturnType<typeof start>;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 before(async () => {
   await removeStale();
@@ -59,7 +49,7 @@ function tagHistory(): number[] {
 
 test('SIGKILL during provisioning↔tenant moves converges and never skips the quarantine VLAN', async (t) => {
   const dpid = (await ovs.vsctl('get', 'bridge', ovs.bridge, 'datapath_id')).replace(/"/g, '');
-  const port = await freePort();
+  const port = await freeTcpPort();
   const url = `http://127.0.0.1:${port}`;
   const config = join(dir, 'bmnet.yaml');
   writeFileSync(

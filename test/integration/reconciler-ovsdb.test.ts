@@ -25,22 +25,10 @@ describe('reconciler + ovsdb driver on a real OVS switch', () => {
     const t = await ovs.vsctl('get', 'port', port, 'tag');
     return t === '[]' ? null : Number(t);
   };
-  const portState = async (id: string): Promise<Body> => (await b.call('GET', `/v2.0/ports/${id}`)).body.port;
+  const portState = (id: string) => b.port(id);
   const lli = (ports: string[]) => ports.map((p) => ({ switch_id: dpid, port_id: p, switch_info: 'tor1' }));
-  const bindPort = async (networkId: string, ports: string[], extra: Body = {}) =>
-    (
-      await b.call('POST', '/v2.0/ports', {
-        port: {
-          network_id: networkId,
-          'binding:vnic_type': 'baremetal',
-          'binding:host_id': 'node-1',
-          'binding:profile': { local_link_information: lli(ports), ...extra },
-          device_owner: 'baremetal:none',
-        },
-      })
-    ).body.port;
-  const waitActive = (id: string) =>
-    until(async () => (await portState(id)).status === 'ACTIVE', { timeoutMs: 15_000, what: `port ${id} ACTIVE` });
+  const bindPort = (networkId: string, ports: string[], extra: Body = {}) => b.bindPort(networkId, lli(ports), extra);
+  const waitActive = (id: string) => b.waitPortActive(id);
 
   before(async () => {
     await removeStale();

@@ -22,23 +22,14 @@ describe('reconciler + ssh driver (ovs profile) through a real sshd', () => {
   let tenant: Body;
 
   const tag = async (port: string) => Number(await ovs.vsctl('get', 'port', port, 'tag'));
-  const portState = async (id: string): Promise<Body> => (await b.call('GET', `/v2.0/ports/${id}`)).body.port;
-  const bindPort = async (networkId: string, ports: string[], extra: Body = {}) =>
-    (
-      await b.call('POST', '/v2.0/ports', {
-        port: {
-          network_id: networkId,
-          'binding:vnic_type': 'baremetal',
-          'binding:host_id': 'node-1',
-          'binding:profile': {
-            local_link_information: ports.map((p) => ({ switch_info: 'tor2', port_id: p })),
-            ...extra,
-          },
-        },
-      })
-    ).body.port;
-  const waitActive = (id: string) =>
-    until(async () => (await portState(id)).status === 'ACTIVE', { timeoutMs: 30_000, what: `port ${id} ACTIVE` });
+  const portState = (id: string) => b.port(id);
+  const bindPort = (networkId: string, ports: string[], extra: Body = {}) =>
+    b.bindPort(
+      networkId,
+      ports.map((p) => ({ switch_info: 'tor2', port_id: p })),
+      extra,
+    );
+  const waitActive = (id: string) => b.waitPortActive(id, 30_000);
 
   before(async () => {
     await removeStale();
