@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
-import { freeTcpPort, isAlive, run, start, stop, until } from './sh.js';
+import { freeTcpPort, isAlive, run, start, stop, tryRun, until } from './sh.js';
 
 const SSHD = '/usr/sbin/sshd';
 const DIR_PREFIX = 'bmnet-sshd-';
@@ -114,7 +114,11 @@ export async function startSshd(opts: { tag: string }): Promise<TestSshd> {
     );
   };
   const halt = async () => {
-    if (child !== null) await stop(child);
+    if (child !== null) {
+      // its per-connection processes too: a switch that goes down drops every open session
+      if (child.pid !== undefined) await tryRun('pkill', ['-TERM', '-P', String(child.pid)]);
+      await stop(child);
+    }
     child = null;
   };
   await launch();

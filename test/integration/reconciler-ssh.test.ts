@@ -49,7 +49,7 @@ describe('reconciler + ssh driver (ovs profile) through a real sshd', () => {
       username: ${sshd.username}
       key_file: ${sshd.keyFile}
       profile: ovs
-      options: {db_socket: "${ovs.dbSocket}", bridge: ${ovs.bridge}, rundir: "${ovs.rundir}", host_key_sha256: "${sshd.hostKeySha256}", idle_close_ms: "500"}
+      options: {db_socket: "${ovs.dbSocket}", bridge: ${ovs.bridge}, rundir: "${ovs.rundir}", host_key_sha256: "${sshd.hostKeySha256}"}
     unbound: {vlan: ${Q}}
     max_sessions: 1
     batch_window_ms: 20
