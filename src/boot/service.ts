@@ -5,6 +5,7 @@
  * `boot.http.listen`. Both serve the same roots and the per-node iPXE scripts (`ipxe/<node>.ipxe` over
  * TFTP, `/ipxe/<node>.ipxe` over HTTP); every request, completion and failure goes to a `BootTraceSink`.
  */
+import { stat } from 'node:fs/promises';
 import { Registry } from 'prom-client';
 import type { BootConfig, BootScriptConfig } from '../config/schema.js';
 import type { BootTraceEvent } from '../dhcp/pipeline.js';
@@ -249,7 +250,11 @@ export class BootService {
     if (this.isStopped) return;
     const wanted = new Map<string, BootAttachment>();
     if (mode === 'attach' || mode === 'both') {
-      for (const a of this.wanted) if (await this.isBootNetwork(a.networkId)) wanted.set(keyOf(a), a);
+      for (const a of this.wanted) {
+        if (!(await this.isBootNetwork(a.networkId))) continue;
+        const key = await instanceKey(a);
+        if (key !== null) wanted.set(key, a);
+      }
     }
     for (const l of [...this.listeners.values()]) {
       if (l.key !== 'listen' && !wanted.has(l.key)) await this.stopListener(l);
@@ -368,6 +373,17 @@ export class BootService {
   }
 }
 
-function keyOf(a: BootAttachment): string {
-  return `${a.networkId}|${a.namespace}|${a.address}`;
+/**
+ * Which attachment instance this is: the dhcp role re-creates an attachment under the same names (a new
+ * MTU, subnet or DHCP port), and sockets of the old namespace would serve nothing, so the namespace's
+ * inode is part of the key. Null when the namespace is gone (the dhcp role is tearing it down).
+ */
+async function instanceKey(a: BootAttachment): Promise<string | null> {
+  try {
+    const st = await stat(`/run/netns/${a.namespace}`);
+    return `${a.networkId}|${a.address}|${st.dev}:${st.ino}`;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
 }

@@ -165,6 +165,25 @@ test('the namespace helper is one small process per boot network', { skip }, asy
   assert.ok(rssKiB > 0);
 });
 
+test('an attachment re-created under the same names is served from its new namespace', { skip }, async () => {
+  const before = service?.status()[0]?.helperPid;
+  // as the dhcp role does it: the namespace goes (its device with it) and comes back with the same name
+  await run('ip', ['-n', clientNs, 'link', 'del', 'cli0']);
+  await run('ip', ['netns', 'del', serverNs]);
+  await addNamespace(serverNs);
+  await addVeth({ a: 'srv0', nsA: serverNs, b: 'cli0', nsB: clientNs, cidr: `${SERVER}/24` });
+  await run('ip', ['-n', clientNs, 'addr', 'add', '10.77.0.50/24', 'dev', 'cli0']);
+  await service?.sync([
+    { networkId: 'net-1', namespace: serverNs, address: `${SERVER}/24` },
+    { networkId: 'net-2', namespace: clientNs, address: '10.77.0.50/24' },
+  ]);
+  const after = service?.status()[0]?.helperPid;
+  assert.ok(typeof after === 'number' && after !== before);
+  assert.ok(typeof before === 'number' && !isAlive(before));
+  const script = await inClient('curl', ['-sSf', `http://${SERVER}:8080/ipxe/n1.ipxe`]);
+  assert.equal(script.stdout, `#!ipxe\necho n1 from http://${SERVER}:8080\n`);
+});
+
 test('a network that stops booting is no longer served and its helper ends', { skip }, async () => {
   const pid = service?.status()[0]?.helperPid;
   await service?.sync([]);
