@@ -205,6 +205,33 @@ test('the boot trace shows DISCOVER → ACK → TFTP → done, then the HTTP fet
   assert.equal(steps[at[5] ?? 0].bootfile, '/stage2.ipxe');
 });
 
+test('UEFI: OVMF with the iPXE EFI ROM boots the same way', { skip }, async () => {
+  const before = (await trace()).filter((e) => e.message_type === 'TFTP done').length;
+  const startedMs = Date.now();
+  vm = await startPxeVm({
+    namespace: ovs?.namespace ?? '',
+    tap,
+    mac: MAC,
+    serialLog: join(dir, 'serial-uefi.log'),
+    firmware: 'uefi',
+  });
+  const failures = ['No configuration methods succeeded', 'Connection timed out', 'No such file'];
+  await vm.waitFor(`bmnet: node ${NODE} mac ${MAC} stage provisioning`, { timeoutMs: BOOT_TIMEOUT_MS, failures });
+  await vm.waitFor('BMNET-HTTP-OK', { timeoutMs: 30_000, failures });
+  process.stdout.write(`# TCG UEFI boot: HTTP script ran ${Date.now() - startedMs} ms after start\n`);
+  await vm.stop();
+  vm = undefined;
+  const arches = await until(
+    async () => {
+      const events = await trace();
+      const done = events.filter((e) => e.message_type === 'TFTP done').length;
+      return done > before ? events.filter((e) => e.message_type === 'discover').map((e) => e.client_arch) : null;
+    },
+    { timeoutMs: 10_000, what: "the UEFI boot's TFTP transfer in the boot trace" },
+  );
+  assert.ok(arches.includes(7), `EFI x64 (option 93 = 7) among ${arches.join(', ')}`);
+});
+
 test('tenant: a second boot gets no DHCP answer; the tenant VLAN sees the DHCPDISCOVERs', { skip }, async () => {
   const op = await move({ stage: 'tenant', networks: [{ network: 'tenant-a', nic: MAC }] });
   assert.equal(op.state, 'succeeded', op.error);

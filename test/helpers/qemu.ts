@@ -29,15 +29,25 @@ export async function requireQemu(): Promise<void> {
   }
 }
 
-/** Starts a BIOS VM in `namespace` whose only NIC is the existing tap `tap`; it network-boots at once. */
+const OVMF = '/usr/share/ovmf/OVMF.fd';
+
+/**
+ * Starts a VM in `namespace` whose only NIC is the existing tap `tap`; it network-boots at once with the
+ * NIC's iPXE ROM under SeaBIOS (`bios`) or OVMF (`uefi`).
+ */
 export async function startPxeVm(opts: {
   namespace: string;
   tap: string;
   mac: string;
   serialLog: string;
+  firmware?: 'bios' | 'uefi';
   uuid?: string;
 }): Promise<PxeVm> {
   await rm(opts.serialLog, { force: true });
+  const isUefi = opts.firmware === 'uefi';
+  if (isUefi && (await tryRun('test', ['-r', OVMF])).code !== 0) {
+    throw new Error(`${OVMF} is missing: apt-get install --no-install-recommends ovmf`);
+  }
   const child: ChildProcess = start('ip', [
     'netns',
     'exec',
@@ -48,7 +58,8 @@ export async function startPxeVm(opts: {
     '-accel',
     'tcg',
     '-m',
-    '256',
+    isUefi ? '512' : '256',
+    ...(isUefi ? ['-bios', OVMF] : []),
     '-smp',
     '1',
     '-uuid',
