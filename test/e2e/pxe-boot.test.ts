@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -69,6 +69,8 @@ before(async () => {
   await mkdir(join(dir, 'tftp'));
   await mkdir(join(dir, 'http'));
   await writeFile(join(dir, 'http', 'stage2.ipxe'), '#!ipxe\necho BMNET-HTTP-OK\n');
+  // what OVMF's own PXE client loads (the node's pxe_file for UEFI), from Debian's ipxe package
+  await copyFile('/usr/lib/ipxe/snponly.efi', join(dir, 'tftp', 'snponly.efi'));
   ovs = await startOvs({ tag: 'pxe' });
   tenantHost = await ovs.addHost({ name: 'tnt', cidr: '10.66.200.1/24', tag: 200 });
   // IPv6 RA on the provisioning segment: iPXE's configuration ends at once instead of ~16 s later
@@ -230,6 +232,53 @@ test('UEFI: OVMF with the iPXE EFI ROM boots the same way', { skip }, async () =
     { timeoutMs: 10_000, what: "the UEFI boot's TFTP transfer in the boot trace" },
   );
   assert.ok(arches.includes(7), `EFI x64 (option 93 = 7) among ${arches.join(', ')}`);
+});
+
+test('UEFI without iPXE: EDK2 PXE loads snponly.efi over TFTP, which asks again as iPXE and runs the script', {
+  skip,
+}, async () => {
+  // a node's PXE file follows its boot mode: re-create the node as UEFI (the node API has no update)
+  assert.equal((await move({ stage: 'isolated' })).state, 'succeeded');
+  await ok('DELETE', `/v1/nodes/${NODE}`);
+  await ok('POST', '/v1/nodes', {
+    node: {
+      name: NODE,
+      nics: [{ mac: MAC, local_link_information: [{ switch_info: 'tor1', port_id: tap }], pxe_enabled: true }],
+      boot: { mode: 'uefi' },
+    },
+  });
+  assert.equal((await move({ stage: 'provisioning' })).state, 'succeeded');
+  const before = (await trace()).length;
+  const startedMs = Date.now();
+  vm = await startPxeVm({
+    namespace: ovs?.namespace ?? '',
+    tap,
+    mac: MAC,
+    serialLog: join(dir, 'serial-edk2.log'),
+    firmware: 'uefi',
+    rom: 'none',
+  });
+  const failures = ['No configuration methods succeeded', 'Connection timed out', 'PXE-E'];
+  await vm.waitFor('BMNET-HTTP-OK', { timeoutMs: BOOT_TIMEOUT_MS, failures });
+  process.stdout.write(
+    `# TCG EDK2 PXE → snponly.efi → iPXE: HTTP script ran ${Date.now() - startedMs} ms after start\n`,
+  );
+  await vm.stop();
+  vm = undefined;
+  const steps = await until(
+    async () => {
+      const events = (await trace()).slice(before);
+      return events.some((e) => e.message_type === 'HTTP done') ? events : null;
+    },
+    { timeoutMs: 10_000, what: 'the chainload in the boot trace' },
+  );
+  process.stdout.write(
+    `# boot trace: ${steps.map((e: Body) => `${e.message_type}(${e.bootfile ?? e.answer})`).join(' → ')}\n`,
+  );
+  const nbp = steps.findIndex((e: Body) => e.message_type === 'TFTP done' && e.bootfile === 'snponly.efi');
+  const script = steps.findIndex((e: Body) => e.message_type === 'TFTP done' && e.bootfile === `ipxe/${NODE}.ipxe`);
+  assert.ok(nbp >= 0 && script > nbp, 'snponly.efi, then the script');
+  assert.ok(steps.slice(0, nbp).some((e: Body) => e.message_type === 'request' && e.bootfile === 'snponly.efi'));
 });
 
 test('tenant: a second boot gets no DHCP answer; the tenant VLAN sees the DHCPDISCOVERs', { skip }, async () => {

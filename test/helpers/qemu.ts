@@ -33,7 +33,7 @@ const OVMF = '/usr/share/ovmf/OVMF.fd';
 
 /**
  * Starts a VM in `namespace` whose only NIC is the existing tap `tap`; it network-boots at once with the
- * NIC's iPXE ROM under SeaBIOS (`bios`) or OVMF (`uefi`).
+ * NIC's iPXE ROM under SeaBIOS (`bios`) or OVMF (`uefi`), or with OVMF's own PXE client (`rom: 'none'`).
  */
 export async function startPxeVm(opts: {
   namespace: string;
@@ -41,6 +41,8 @@ export async function startPxeVm(opts: {
   mac: string;
   serialLog: string;
   firmware?: 'bios' | 'uefi';
+  /** `none`: no iPXE ROM, so OVMF's own EDK2 PXE client boots (virtio only; UEFI only). */
+  rom?: 'ipxe' | 'none';
   uuid?: string;
 }): Promise<PxeVm> {
   await rm(opts.serialLog, { force: true });
@@ -77,7 +79,7 @@ export async function startPxeVm(opts: {
     '-netdev',
     `tap,id=n0,ifname=${opts.tap},script=no,downscript=no,vnet_hdr=off`,
     '-device',
-    `virtio-net-pci,netdev=n0,mac=${opts.mac}`,
+    `virtio-net-pci,netdev=n0,mac=${opts.mac}${opts.rom === 'none' ? ',romfile=' : ''}`,
   ]);
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => {
