@@ -36,6 +36,9 @@ process.on('message', (m) => {
 process.on('disconnect', () => process.exit(0));
 `;
 
+/** A small heap: the helper only creates sockets (its resident memory stays near a bare Node's). */
+const HELPER_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=16'];
+
 interface Pending {
   readonly resolve: (handle: unknown) => void;
   readonly reject: (err: Error) => void;
@@ -77,7 +80,7 @@ export class NamespaceSockets {
 
   /** Starts the helper in `namespace` (`ip netns exec`); resolves when it is ready for requests. */
   static async start(namespace: string, options: { timeoutMs?: number } = {}): Promise<NamespaceSockets> {
-    const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, '-e', HELPER], {
+    const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, ...HELPER_FLAGS, '-e', HELPER], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     await new Promise<void>((resolve, reject) => {
