@@ -178,7 +178,7 @@ export function parseConfig(text: string, file = '(inline)'): Config {
     switches: readSwitches(root.get('switches'), network, base),
     reconciler: readReconciler(root.get('reconciler')),
     dhcp: readDhcp(root.get('dhcp')),
-    boot: readBoot(root.get('boot'), base),
+    boot: readBoot(root.get('boot'), base, root.get('dhcp')),
     nodes: readNodes(root.get('nodes')),
     log: {
       level: root
@@ -419,7 +419,7 @@ function readNodes(at: At): NodesConfig {
   };
 }
 
-function readBoot(at: At, base: string): BootConfig {
+function readBoot(at: At, base: string, dhcp: At): BootConfig {
   at.keys(['mode', 'attach', 'tftp', 'http', 'script']);
   const a = at.get('attach');
   const attach = a.node !== null && isSeq(a.node) ? a.strings() : (a.oneOf(['all'], 'all') as 'all');
@@ -439,8 +439,12 @@ function readBoot(at: At, base: string): BootConfig {
         // shared/testbed README pitfall 8: under UEFI this iPXE's kernel needs the initrd named
         kernelArgs: sc.get('args').isPresent ? sc.get('args').strings() : ['initrd=initrd.gz'],
       };
+  const mode = at.get('mode').oneOf(['off', 'attach', 'listen', 'both'], 'off');
+  if ((mode === 'attach' || mode === 'both') && readDhcp(dhcp).mode !== 'attach') {
+    at.get('mode').fail(`'${mode}' serves on the DHCP attachments: it needs dhcp.mode attach`);
+  }
   return {
-    mode: at.get('mode').oneOf(['off', 'attach', 'listen', 'both'], 'off'),
+    mode,
     attach,
     script,
     tftp: {

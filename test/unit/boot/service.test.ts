@@ -77,8 +77,10 @@ test('boot config: off by default, a chain or a kernel script, not both', () => 
     initrdUrls: ['{http}/initrd.gz'],
     kernelArgs: ['initrd=initrd.gz'],
   });
-  const chain = parseConfig('boot: {mode: both, script: {chain: "{http}/x.ipxe"}}\n');
+  const chain = parseConfig('dhcp: {mode: attach}\nboot: {mode: both, script: {chain: "{http}/x.ipxe"}}\n');
   assert.deepEqual([chain.boot.mode, chain.boot.script], ['both', { kind: 'chain', url: '{http}/x.ipxe' }]);
   assert.throws(() => parseConfig('boot: {script: {chain: a, kernel: b}}\n'), /boot\.script: has either chain/);
   assert.throws(() => parseConfig('boot: {mode: sometimes}\n'), /boot\.mode: must be one of off, attach, listen, both/);
+  assert.throws(() => parseConfig('boot: {mode: attach}\n'), /boot\.mode: 'attach' .* needs dhcp\.mode attach/);
+  assert.equal(parseConfig('dhcp: {mode: attach}\nboot: {mode: attach}\n').boot.mode, 'attach');
 });
