@@ -68,7 +68,8 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'bmnet-pxe-'));
   await mkdir(join(dir, 'tftp'));
   await mkdir(join(dir, 'http'));
-  await writeFile(join(dir, 'http', 'stage2.ipxe'), '#!ipxe\necho BMNET-HTTP-OK\n');
+  // a space in the name: the script must carry the chain URL through iPXE's word splitting (ipxe-script.ts)
+  await writeFile(join(dir, 'http', 'stage 2.ipxe'), '#!ipxe\necho BMNET-HTTP-OK\n');
   // what OVMF's own PXE client loads (the node's pxe_file for UEFI), from Debian's ipxe package
   await copyFile('/usr/lib/ipxe/snponly.efi', join(dir, 'tftp', 'snponly.efi'));
   ovs = await startOvs({ tag: 'pxe' });
@@ -117,7 +118,7 @@ boot:
   attach: [provisioning]
   tftp: {root: ${join(dir, 'tftp')}}
   http: {root: ${join(dir, 'http')}}
-  script: {chain: "{http}/stage2.ipxe"}
+  script: {chain: "{http}/stage 2.ipxe?node={node}"}
 nodes:
   networks: {provisioning: provisioning}
   boot: {tftp_server: ${ATTACHMENT}, ipxe_script: "ipxe/{node}.ipxe"}
@@ -204,7 +205,8 @@ test('the boot trace shows DISCOVER → ACK → TFTP → done, then the HTTP fet
   const tftpDone = steps[at[3] ?? 0];
   assert.equal(tftpDone.bootfile, `ipxe/${NODE}.ipxe`);
   assert.equal(tftpDone.ip_address, ack?.ip_address);
-  assert.equal(steps[at[5] ?? 0].bootfile, '/stage2.ipxe');
+  // the chain URL holds a space: the script carried it as a hex setting, and iPXE sent it percent-encoded
+  assert.equal(steps[at[5] ?? 0].bootfile, '/stage%202.ipxe');
 });
 
 test('UEFI: OVMF with the iPXE EFI ROM boots the same way', { skip }, async () => {
