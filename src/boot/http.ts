@@ -65,6 +65,7 @@ export type HttpBootEvent =
       readonly method: string;
       readonly path: string;
       readonly status: number;
+      /** Body bytes read for the client before it ended. */
       readonly bytes: number;
       readonly durationMs: number;
       readonly reason: 'client-closed' | 'read-error';
@@ -255,6 +256,13 @@ export async function startHttpBootServer(options: HttpBootOptions): Promise<Htt
     stream.on('error', (err) => {
       // the file went away or shrank mid-transfer: the client sees a short body and the connection end
       log.warn({ err, path: rawPath }, 'http boot file read failed');
+      isReadFailed = true;
+      res.destroy();
+    });
+    stream.on('end', () => {
+      // the file shrank after it was measured: the promised Content-Length cannot be kept
+      if (sent === length) return;
+      log.warn({ path: rawPath, sent, length }, 'http boot file shorter than announced');
       isReadFailed = true;
       res.destroy();
     });
