@@ -55,6 +55,7 @@ before(async () => {
   await addVeth({ a: 'srv0', nsA: serverNs, b: 'cli0', nsB: clientNs, cidr: `${SERVER}/24` });
   await run('ip', ['-n', clientNs, 'addr', 'add', '10.77.0.50/24', 'dev', 'cli0']);
   const config = parseConfig(`
+dhcp: {mode: attach}
 boot:
   mode: attach
   attach: [prov]
