@@ -4,13 +4,14 @@
  * dnsmasq. The bootfile (67) also goes into the `file` field when it fits, for clients that read only it.
  */
 
+import { ZERO_ADDRESS } from '../codec/ipv4.js';
 import { MessageType, Opt } from '../codec/option-codes.js';
 import { translateExtraDhcpOpt } from '../extra-dhcp-opts.js';
 import type { DhcpStep } from '../pipeline.js';
 
 const FILE_FIELD_CHARS = 127;
 
-export const addExtraDhcpOpts: DhcpStep = (req, reply) => {
+export const addExtraDhcpOpts: DhcpStep = (req, reply, net) => {
   const reservation = reply.reservation;
   if (!reservation || (reply.type !== MessageType.Offer && reply.type !== MessageType.Ack)) {
     return { kind: 'continue', reply };
@@ -40,5 +41,8 @@ export const addExtraDhcpOpts: DhcpStep = (req, reply) => {
   }
   const bootfile = options.get(Opt.BootfileName)?.toString('latin1');
   const file = bootfile !== undefined && bootfile.length <= FILE_FIELD_CHARS ? bootfile : reply.file;
+  // a bootfile with no next server names a file on this server (dnsmasq's dhcp-boot without an address):
+  // each network's attachment then serves its own nodes without per-network options
+  if (bootfile !== undefined && siaddr === ZERO_ADDRESS) siaddr = net.serverAddress;
   return { kind: 'continue', reply: { ...reply, options, siaddr, file } };
 };

@@ -94,6 +94,26 @@ test('iPXE (raw user class) gets the tag:ipxe bootfile, siaddr from 255, 66, 150
   assert.equal(o.lease, null, 'reservations need no lease record');
 });
 
+test('a bootfile without 255/server-ip-address gets this server as next server (siaddr)', () => {
+  const noServer: Reservation = {
+    ...ironicReservation,
+    extraDhcpOpts: [
+      { optName: 'tag:!ipxe,67', optValue: 'undionly.kpxe', ipVersion: 4 },
+      { optName: 'tag:ipxe,67', optValue: 'ipxe/node-1.ipxe', ipVersion: 4 },
+    ],
+  };
+  const o = reply(
+    runPipeline(
+      DEFAULT_STEPS,
+      packet(ipxeBiosDiscover()),
+      network({ reservations: new Map([[NODE_MAC, noServer]]) }),
+      ATTACHED,
+    ),
+  );
+  assert.equal(o.packet.siaddr, '10.66.100.1');
+  assert.equal(o.packet.file, 'ipxe/node-1.ipxe');
+});
+
 test('EDK2 PXE (no iPXE) gets the tag:!ipxe bootfile and no 175; its 65280 limit is capped by the path MTU', () => {
   const o = reply(
     runPipeline(DEFAULT_STEPS, packet(edk2Request([10, 66, 100, 1], [10, 66, 100, 50])), network(), ATTACHED),
