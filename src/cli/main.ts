@@ -5,6 +5,7 @@ import { createLogger } from '../logging.js';
 import { serve } from '../main.js';
 import { bootTraceCommands } from './boot-trace.js';
 import { ApiError, type ApiTarget } from './client.js';
+import { labCommands } from './lab.js';
 import { nodeCommands } from './nodes.js';
 import { switchCommands } from './switches.js';
 
@@ -48,6 +49,7 @@ program
 
 switchCommands(program, target);
 nodeCommands(program, target);
+labCommands(program);
 bootTraceCommands(program, target);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -17,6 +17,15 @@ interface NodeJson {
   }[];
   port_groups: { name: string; mode: string; members: string[] }[];
 }
+interface TraceJson {
+  at: string;
+  message_type: string;
+  answer: string;
+  ip_address: string | null;
+  bootfile: string | null;
+  client_arch: number | null;
+  user_class: string | null;
+}
 interface OperationJson {
   id: string;
   state: 'running' | 'succeeded' | 'failed';
@@ -206,14 +215,27 @@ export function nodeCommands(program: Command, target: () => ApiTarget): void {
     .action(async (name: string) => {
       const { node: n } = await apiCall<{ node: NodeJson }>(target(), 'GET', `/v1/nodes/${encodeURIComponent(name)}`);
       for (const nic of n.nics) {
-        const r = await apiCall<{ events?: Record<string, unknown>[]; boot_trace?: Record<string, unknown>[] }>(
+        const r = await apiCall<{ boot_trace: TraceJson[] }>(
           target(),
           'GET',
-          `/v1/boot-trace?mac=${encodeURIComponent(nic.mac)}`,
+          `/v1/boot-trace?mac=${encodeURIComponent(nic.mac)}&limit=1000`,
         );
-        const events = r.events ?? r.boot_trace ?? [];
-        process.stdout.write(`${nic.mac}: ${events.length} events\n`);
-        for (const e of events) process.stdout.write(`  ${Object.values(e).map(String).join('  ')}\n`);
+        process.stdout.write(`${nic.mac}: ${r.boot_trace.length} events\n`);
+        const t = newTable(['time', 'event', 'answer', 'address', 'file', 'client']);
+        for (const e of r.boot_trace) {
+          const client = [e.client_arch === null ? '' : `arch ${e.client_arch}`, e.user_class ?? '']
+            .filter(Boolean)
+            .join(' ');
+          t.push([
+            e.at,
+            e.message_type,
+            e.answer === 'none' ? '' : e.answer,
+            e.ip_address ?? '',
+            e.bootfile ?? '',
+            client,
+          ]);
+        }
+        process.stdout.write(`${t.toString()}\n`);
       }
     });
 }
