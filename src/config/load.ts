@@ -439,8 +439,10 @@ function readBoot(at: At, base: string, dhcp: At): BootConfig {
         // shared/testbed README pitfall 8: under UEFI this iPXE's kernel needs the initrd named
         kernelArgs: sc.get('args').isPresent ? sc.get('args').strings() : ['initrd=initrd.gz'],
       };
-  const mode = at.get('mode').oneOf(['off', 'attach', 'listen', 'both'], 'off');
-  if ((mode === 'attach' || mode === 'both') && readDhcp(dhcp).mode !== 'attach') {
+  // DESIGN §9: with dhcp.mode attach, boot.attach names the networks whose attachment also serves TFTP/HTTP
+  const isAttached = readDhcp(dhcp).mode === 'attach';
+  const mode = at.get('mode').oneOf(['off', 'attach', 'listen', 'both'], isAttached ? 'attach' : 'off');
+  if ((mode === 'attach' || mode === 'both') && !isAttached) {
     at.get('mode').fail(`'${mode}' serves on the DHCP attachments: it needs dhcp.mode attach`);
   }
   return {

@@ -49,6 +49,7 @@ boot:
   http: {listen: "0.0.0.0:8080", root: /var/lib/bmnet/http}
 `);
   assert.equal(c.switches.length, 2);
+  assert.equal(c.boot.mode, 'attach', 'with dhcp.mode attach, boot.attach serves on the attachments');
   assert.equal(c.switches[0]?.connection.driver, 'ovsdb');
   assert.deepEqual(c.switches[1]?.unbound, { kind: 'shutdown' });
   assert.equal(c.auth.mode === 'token' && c.auth.tokens[0]?.token, 'admin-secret');
