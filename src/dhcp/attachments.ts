@@ -79,7 +79,7 @@ export interface AttachmentsOptions {
   readonly state: DhcpState;
   readonly metrics: DhcpMetrics;
   readonly log: Logger;
-  /** Called after a pass in which an attachment started serving or a network's need changed. */
+  /** Called after a pass that changed the attachments (added, removed, re-tagged) or a network's need. */
   readonly onServing: () => void;
   /** A failed attachment is tried again after this long (default 2000). */
   readonly retryMs?: number;
@@ -219,7 +219,7 @@ export class DhcpAttachments {
     const needs = new Map<string, 'attach' | 'not-served'>();
     for (const id of plan.notServed) needs.set(id, 'not-served');
     for (const id of plan.attach.keys()) needs.set(id, 'attach');
-    let isChanged = [...needs].some(([id, n]) => this.needs.get(id) !== n);
+    let isChanged = needs.size !== this.needs.size || [...needs].some(([id, n]) => this.needs.get(id) !== n);
     this.needs = needs;
 
     for (const a of [...this.attachments.values()]) {
@@ -234,6 +234,7 @@ export class DhcpAttachments {
         port?.fixedIps.some((f) => f.subnetId === d.subnet.id && a.address.startsWith(`${f.ipAddress}/`)) === true;
       if (!isSame) await this.teardown(a);
       else if (d.vlan !== a.vlan) await this.retag(a, d);
+      if (!isSame || d.vlan !== a.vlan) isChanged = true;
     }
 
     const todo = [...plan.attach.values()].filter((d) => !this.attachments.has(d.networkId));

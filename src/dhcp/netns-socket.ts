@@ -46,23 +46,31 @@ export function openNamespaceSocket(
     stderr += chunk.toString();
   });
   return new Promise<Socket>((resolve, reject) => {
+    let isSettled = false;
+    const settle = (fn: () => void): boolean => {
+      if (isSettled) return false;
+      isSettled = true;
+      clearTimeout(timer);
+      fn();
+      return true;
+    };
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new DhcpSocketUnavailable(namespace, 'the helper did not answer in time'));
+      settle(() => reject(new DhcpSocketUnavailable(namespace, 'the helper did not answer in time')));
     }, options.timeoutMs ?? 10_000);
     child.on('message', (msg: unknown, handle: unknown) => {
-      clearTimeout(timer);
       const m = msg as { ok?: boolean; error?: string };
-      if (m.ok && handle) resolve(handle as Socket);
-      else reject(new DhcpSocketUnavailable(namespace, m.error ?? 'no socket in the answer'));
+      if (m.ok && handle) {
+        // a socket that arrives after we gave up is closed, or it would hold its namespace alive
+        if (!settle(() => resolve(handle as Socket))) (handle as Socket).close();
+      } else settle(() => reject(new DhcpSocketUnavailable(namespace, m.error ?? 'no socket in the answer')));
     });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new DhcpSocketUnavailable(namespace, `helper exited with ${code}: ${stderr.trim()}`));
+    // 'close', not 'exit': it comes after the IPC channel delivered the helper's last message
+    child.on('close', (code) => {
+      settle(() => reject(new DhcpSocketUnavailable(namespace, `helper exited with ${code}: ${stderr.trim()}`)));
     });
     child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(new DhcpSocketUnavailable(namespace, err.message));
+      settle(() => reject(new DhcpSocketUnavailable(namespace, err.message)));
     });
   });
 }
