@@ -136,6 +136,7 @@ export class StoreDhcpState implements DhcpState {
   private catchingUp: Promise<void> = Promise.resolve();
   private readonly unsubscribe: () => void;
   private pendingTraces: BootTraceEvent[] = [];
+  private readonly unprunedByMac = new Map<Mac, number>();
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private readonly tracePerMac: number;
@@ -399,8 +400,18 @@ export class StoreDhcpState implements DhcpState {
   private async writeTraces(batch: readonly BootTraceEvent[]): Promise<void> {
     await this.atomically(async (t) => {
       await t.insertInto('boot_trace').values(batch.map(traceToRow)).execute();
-      // retention per MAC: keep the newest `tracePerMac` of each MAC in this batch
-      for (const mac of new Set(batch.map((e) => e.mac))) {
+      // retention per MAC: a MAC is cut back to its newest `tracePerMac` once it wrote a quarter of that
+      // since its last cut (two queries per MAC per batch would cost more than the events themselves)
+      const due: Mac[] = [];
+      for (const e of batch) {
+        const n = (this.unprunedByMac.get(e.mac) ?? 0) + 1;
+        if (n >= Math.max(1, Math.floor(this.tracePerMac / 4))) {
+          due.push(e.mac);
+          this.unprunedByMac.delete(e.mac);
+        } else this.unprunedByMac.set(e.mac, n);
+      }
+      if (this.unprunedByMac.size > MAX_PENDING_TRACES * 10) this.unprunedByMac.clear();
+      for (const mac of new Set(due)) {
         const cut = await t
           .selectFrom('boot_trace')
           .select('id')

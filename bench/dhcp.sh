@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# bench/dhcp.sh: bmnet's DHCP server (bench/dhcp-server.ts, relay mode, SQLite-backed durable leases and
+# boot trace) against Kea (memfile, persist) and dnsmasq (lease file), measured in one run by
+# ../shared/bench/dhcp-peers.sh with perfdhcp. Root only.
+#   bench/dhcp.sh [dynamic|reservation] [dhcp-peers.sh options…]     e.g. bench/dhcp.sh reservation --clients 2000 --rounds 1
+# dynamic (default): unknown MACs lease from the pool. reservation: every perfdhcp client MAC owns a port.
+# Prints the harness's summary: per server dora_per_s, latency, and ratio_vs_bmnet.
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PEERS=${DHCP_PEERS:-$REPO/../shared/bench/dhcp-peers.sh}
+if [ ! -x "$PEERS" ]; then
+  echo "bench/dhcp.sh: $PEERS not found (the shared folder sits beside the repository; or set DHCP_PEERS)" >&2
+  exit 1
+fi
+MODE=dynamic
+case "${1:-}" in dynamic | reservation) MODE=$1; shift ;; esac
+CLIENTS=10000 # the harness's default; the reservation set must cover every MAC perfdhcp -R uses
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  if [ "${args[$i]}" = --clients ] && [ $((i + 1)) -lt ${#args[@]} ]; then CLIENTS=${args[$((i + 1))]}; fi
+done
+# tsx is resolved from the repository, so the server starts from there.
+SERVER="cd '$REPO' && exec node --import tsx bench/dhcp-server.ts --mode $MODE --clients $CLIENTS \
+  --listen \"\$PB_SERVER_IP:67\" --db \"\$PB_WORKDIR/bmnet.db\" --subnet \"\$PB_SUBNET\" \
+  --pool \"\$PB_POOL_START-\$PB_POOL_END\" --lease-seconds \"\$PB_LEASE_S\""
+exec "$PEERS" --custom bmnet-$MODE="$SERVER" kea dnsmasq "$@"
