@@ -130,6 +130,22 @@ async function ensureDhcpPort(ctx: ApiContext, networkId: string, subnetId: stri
   return made;
 }
 
+/**
+ * Whether the DHCP service answers for a port: it has no address on a DHCP-enabled subnet, or its
+ * network's attachment is up (reservations are read from the database per packet).
+ */
+async function isAttachedForPort(store: Store, dhcp: DhcpRole | null, port: Port): Promise<boolean> {
+  const subnets = await store.listSubnets(
+    [
+      { column: 'network_id', values: [port.networkId] },
+      { column: 'enable_dhcp', values: [1] },
+    ],
+    null,
+  );
+  if (!port.fixedIps.some((f) => subnets.some((s) => s.id === f.subnetId))) return true;
+  return dhcp?.attachments().some((a) => a.networkId === port.networkId) ?? false;
+}
+
 export async function serve(config: Config, log: Logger = createLogger({ level: config.log.level })): Promise<Running> {
   const store = await openStore(config);
   const ctx: ApiContext = {
@@ -151,7 +167,9 @@ export async function serve(config: Config, log: Logger = createLogger({ level: 
           physnets: config.network.physnets,
           config: config.reconciler,
           log,
-          ...(config.dhcp.mode === 'off' ? {} : { isDhcpServing: (port: Port) => dhcp?.isServing(port) ?? false }),
+          ...(config.dhcp.mode === 'attach'
+            ? { isDhcpServing: (port: Port) => isAttachedForPort(store, dhcp, port) }
+            : {}),
         });
   const ovsdbClients = new Map<string, OvsdbClient>();
   if (config.dhcp.mode !== 'off') {

@@ -48,7 +48,7 @@ export interface ReconcilerOptions {
    * DHCP). A port turns ACTIVE only when its switch ports are confirmed and this holds. Absent: no DHCP
    * role runs in this process, so nothing is waited for.
    */
-  readonly isDhcpServing?: (port: Port) => boolean;
+  readonly isDhcpServing?: (port: Port) => boolean | Promise<boolean>;
 }
 
 export interface SwitchHealth {
@@ -371,6 +371,15 @@ export class Reconciler {
       log.warn({ err: failure.message }, 'switch reconcile failed');
     }
 
+    // whether the DHCP service answers for each port (read before the transaction: it may query the store)
+    const dhcpReady = new Map<string, boolean>();
+    if (this.o.isDhcpServing) {
+      for (const { port } of rows) {
+        const d = decisions.get(port.id);
+        if (d && d.kind !== 'not-managed' && d.kind !== 'fail')
+          dhcpReady.set(port.id, await this.o.isDhcpServing(port));
+      }
+    }
     // record observed state and port outcomes, whatever happened
     const inSync = new Map<string, boolean>();
     await this.o.store.transaction(async (tx) => {
@@ -409,9 +418,16 @@ export class Reconciler {
           outcome = { vifType: 'binding_failed', status: 'DOWN', details: { reason: failedWhy } };
         else if (d.kind === 'unmanaged')
           outcome = { vifType: 'other', status: 'ACTIVE', details: { connectivity: 'l2' } };
-        else if (placements.every(synced))
-          outcome = { vifType: 'other', status: 'ACTIVE', details: { connectivity: 'l2' } };
-        else if (touchesMe && failure instanceof SwitchRejected) {
+        else if (placements.every(synced)) {
+          outcome =
+            dhcpReady.get(port.id) === false
+              ? {
+                  vifType: 'other',
+                  status: 'DOWN',
+                  details: { connectivity: 'l2', reason: 'waiting for DHCP to serve the port' },
+                }
+              : { vifType: 'other', status: 'ACTIVE', details: { connectivity: 'l2' } };
+        } else if (touchesMe && failure instanceof SwitchRejected) {
           outcome = { vifType: 'binding_failed', status: 'DOWN', details: { reason: failure.message } };
         } else if (touchesMe && failure !== null) {
           outcome = {
