@@ -10,7 +10,8 @@ import { buildApi } from './api/server.js';
 import { BootService, dhcpTraceSink, nodeScript } from './boot/service.js';
 import type { Config, OvsdbBridge, SwitchConfig } from './config/schema.js';
 import { type DhcpRole, startDhcpRole } from './dhcp/role.js';
-import type { Caller, Port } from './domain/model.js';
+import type { Port } from './domain/model.js';
+import { SYSTEM_CALLER } from './domain/policy.js';
 import { parseVlan } from './domain/values.js';
 import { createLogger, type Logger } from './logging.js';
 import { type ManagedSwitch, Reconciler } from './reconciler/reconciler.js';
@@ -109,7 +110,7 @@ export function buildSwitch(sw: SwitchConfig, log: Logger): ManagedSwitch {
  * through the Neutron port logic (one transaction with its change event), owned by the network's project.
  */
 async function ensureDhcpPort(ctx: ApiContext, networkId: string, subnetId: string): Promise<Port> {
-  const admin: Caller = { projectId: 'admin', roles: ['admin'], isAdmin: true, isService: false };
+  const admin = SYSTEM_CALLER;
   const filters = [
     { column: 'network_id', values: [networkId] },
     { column: 'device_owner', values: [DHCP_OWNER] },

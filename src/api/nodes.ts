@@ -7,7 +7,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { NodesConfig } from '../config/schema.js';
 import { BadRequest, Conflict, HTTPBadRequest, InvalidInput, NotFound, PolicyNotAuthorized } from '../domain/errors.js';
-import type { Caller } from '../domain/model.js';
 import {
   type BootConfig,
   isServiceStage,
@@ -20,7 +19,7 @@ import {
   planNodeTransition,
   type TenantAttachment,
 } from '../domain/node.js';
-import { mayUsePrivileged } from '../domain/policy.js';
+import { mayUsePrivileged, SYSTEM_CALLER } from '../domain/policy.js';
 import { parseMac } from '../domain/values.js';
 import type { Logger } from '../logging.js';
 import type { NodeOperation } from '../store/nodes.js';
@@ -53,8 +52,6 @@ export class StageNotOffered extends BadRequest {
     super(`Invalid input for operation: no ${stage} network is configured (nodes.networks.${stage}).`);
   }
 }
-
-const ADMIN: Caller = { projectId: 'admin', roles: ['admin'], isAdmin: true, isService: false };
 
 function parseLinks(v: Json | undefined, at: string): LinkInfo[] {
   if (!Array.isArray(v) || v.length === 0)
@@ -233,7 +230,7 @@ export class NodeService {
     const n = await this.get(id);
     const ports = await this.ctx.store.listPorts([{ column: 'device_id', values: [n.id] }], null);
     if (ports.some((p) => p.hostId !== '')) throw new NodeInUse(n.name, n.stage);
-    for (const p of ports) await deletePort(this.ctx, ADMIN, p.id);
+    for (const p of ports) await deletePort(this.ctx, SYSTEM_CALLER, p.id);
     await this.ctx.store.transaction(async (tx) => {
       await tx.nodes().delete(n.id);
       await tx.addEvent('node.deleted', n.id);
@@ -310,9 +307,9 @@ export class NodeService {
     await this.setNode(node.id, { targetStage: target, lastError: null });
     // invariant 2: the old networks' ports go first; the reconciler confirms their removal on the switch
     // before it adds the new VLAN to the same switch port
-    for (const portId of plan.deletes) await deletePort(this.ctx, ADMIN, portId);
+    for (const portId of plan.deletes) await deletePort(this.ctx, SYSTEM_CALLER, portId);
     for (const portId of plan.unbinds) {
-      await updatePort(this.ctx, ADMIN, portId, { 'binding:host_id': '', 'binding:profile': {} });
+      await updatePort(this.ctx, SYSTEM_CALLER, portId, { 'binding:host_id': '', 'binding:profile': {} });
     }
     const portIds: string[] = [];
     for (const { want, existing } of plan.wanted) {
@@ -327,10 +324,10 @@ export class NodeService {
         })),
       };
       if (existing) {
-        await updatePort(this.ctx, ADMIN, existing.id, binding);
+        await updatePort(this.ctx, SYSTEM_CALLER, existing.id, binding);
         portIds.push(existing.id);
       } else {
-        const [made] = await createPorts(this.ctx, ADMIN, [
+        const [made] = await createPorts(this.ctx, SYSTEM_CALLER, [
           {
             network_id: want.networkId,
             mac_address: want.mac,

@@ -162,14 +162,8 @@ export function pageOf(
       end = q.limit === null ? rows.length : Math.min(rows.length, start + q.limit);
     }
     const page = rows.slice(start, end);
-    const link = (marker: string, reverse: boolean, rel: string) => {
-      const p = new URLSearchParams(original);
-      p.delete('marker');
-      p.delete('page_reverse');
-      p.set('marker', marker);
-      if (reverse) p.set('page_reverse', 'True');
-      links.push({ href: selfUrl(p), rel });
-    };
+    const link = (marker: string, reverse: boolean, rel: string) =>
+      links.push(pageLink(original, selfUrl, marker, reverse, rel));
     const first = page[0];
     const last = page[page.length - 1];
     if (q.limit !== null && last && end < rows.length) link(String(last.id), false, 'next');
@@ -177,6 +171,22 @@ export function pageOf(
     rows = page;
   }
   return { items: selectFields(rows, q.fields), links };
+}
+
+/** A `next`/`previous` link: the request's query with this marker (and page_reverse for previous pages). */
+function pageLink(
+  original: URLSearchParams,
+  selfUrl: (p: URLSearchParams) => string,
+  marker: string,
+  reverse: boolean,
+  rel: string,
+): JsonObject {
+  const p = new URLSearchParams(original);
+  p.delete('marker');
+  p.delete('page_reverse');
+  p.set('marker', marker);
+  if (reverse) p.set('page_reverse', 'True');
+  return { href: selfUrl(p), rel };
 }
 
 function selectFields(rows: JsonObject[], fields: readonly string[]): JsonObject[] {
@@ -200,14 +210,8 @@ function cutPage(
   let page = rows.slice(0, limit);
   if (q.pageReverse) page = page.reverse();
   const links: JsonObject[] = [];
-  const link = (marker: unknown, reverse: boolean, rel: string) => {
-    const p = new URLSearchParams(original);
-    p.delete('marker');
-    p.delete('page_reverse');
-    p.set('marker', String(marker));
-    if (reverse) p.set('page_reverse', 'True');
-    links.push({ href: selfUrl(p), rel });
-  };
+  const link = (marker: unknown, reverse: boolean, rel: string) =>
+    links.push(pageLink(original, selfUrl, String(marker), reverse, rel));
   const first = page[0];
   const last = page[page.length - 1];
   const hasNext = q.pageReverse ? q.marker !== null : hasMore;

@@ -40,3 +40,6 @@ export function owningProject(caller: Caller, requested: string | undefined): st
   if (!caller.isAdmin) throw new PolicyNotAuthorized('create:tenant_id');
   return requested;
 }
+
+/** bmnet acting on its own behalf (node moves, DHCP ports): an admin of the admin project. */
+export const SYSTEM_CALLER: Caller = { projectId: 'admin', roles: ['admin'], isAdmin: true, isService: false };

@@ -26,7 +26,7 @@ import {
 } from '../domain/switch-plan.js';
 import { parseSwitchPortName, parseVlan, type SwitchPortName } from '../domain/values.js';
 import type { Logger } from '../logging.js';
-import type { Store } from '../store/store.js';
+import { isoSeconds, type Store } from '../store/store.js';
 import type { SwitchDriver } from '../switch/driver.js';
 
 export interface ManagedSwitch {
@@ -463,7 +463,7 @@ export class Reconciler {
       status: outcome.status,
       vifDetails: outcome.details,
       revisionNumber: cur.revisionNumber + 1,
-      updatedAt: new Date().toISOString().slice(0, 19).concat('Z'),
+      updatedAt: isoSeconds(Date.now()),
     });
     await tx.addEvent('port.status', cur.id, { status: outcome.status, vifType: outcome.vifType });
   }
