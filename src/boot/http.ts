@@ -156,7 +156,11 @@ export async function startHttpBootServer(options: HttpBootOptions): Promise<Htt
   const log = options.logger;
   const now = options.now ?? (() => performance.now());
   const requests = counters(options.registry);
-  const realRoot = await realpath(options.root);
+  const realRoot = await realpath(options.root).catch((err: unknown) => {
+    // The server owns a handed-over listening handle: a start that fails closes it, or it stays bound.
+    if ('handle' in options.listen) options.listen.handle.close();
+    throw err;
+  });
   const emit = (event: HttpBootEvent) => {
     try {
       options.onEvent?.(event);

@@ -141,9 +141,10 @@ export function dhcpTraceSink(state: DhcpState | null, log: Logger): BootTraceSi
       state
         .view({ kind: 'attached', networkId }, entry.client)
         .then((view) => {
+          const lease = view?.leases.at(entry.client);
           const mac =
             [...(view?.reservations.values() ?? [])].find((r) => r.ip === entry.client)?.mac ??
-            view?.leases.find((l) => l.ip === entry.client && l.state !== 'declined')?.mac;
+            (lease?.state === 'declined' ? undefined : lease?.mac);
           return mac === undefined ? undefined : state.recordTrace(toDhcpTraceEvent(entry, mac, networkId));
         })
         .catch((err: unknown) => log.warn({ err, networkId, client: entry.client }, 'boot trace not recorded'));
@@ -291,10 +292,18 @@ export class BootService {
     const sockets = await NamespaceSockets.start(a.namespace);
     try {
       const { tftp, http } = this.o.config;
-      const [tftpSocket, httpHandle] = await Promise.all([
+      const [udp, tcp] = await Promise.allSettled([
         sockets.udp(address, tftp.listen.port),
         sockets.tcp(address, http.listen.port),
       ]);
+      if (udp.status === 'rejected' || tcp.status === 'rejected') {
+        // The helper's end goes with it, but a socket already handed over is this process's to close.
+        if (udp.status === 'fulfilled') udp.value.close();
+        if (tcp.status === 'fulfilled') tcp.value.close();
+        throw [udp, tcp].flatMap((r) => (r.status === 'rejected' ? [r.reason] : []))[0];
+      }
+      const tftpSocket = udp.value;
+      const httpHandle = tcp.value;
       const listener = await this.startListener({
         key,
         networkId: a.networkId,
@@ -339,6 +348,10 @@ export class BootService {
       registry: this.registry,
       resolveScript: ({ nodeName, local }) => this.o.script(nodeName, `http://${local.address}:${local.port}`),
       onEvent: (e) => record(httpEntry(e, l.networkId, this.now())),
+    }).catch((err: unknown) => {
+      // The TFTP server never took its handed-over listen socket: close it here.
+      if ('socket' in l.tftp.listen) l.tftp.listen.socket.close();
+      throw err;
     });
     const httpBase = `http://${l.scriptHost}:${http.address.port}`;
     try {

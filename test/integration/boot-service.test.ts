@@ -193,3 +193,48 @@ test('a network that stops booting is no longer served and its helper ends', { s
   const r = await tryRun('ip', ['netns', 'exec', clientNs, 'curl', '-sS', '-m', '2', `http://${SERVER}:8080/vmlinuz`]);
   assert.notEqual(r.code, 0);
 });
+
+test('a listener whose start fails leaves no socket or helper behind, and serves once its root exists', {
+  skip,
+}, async () => {
+  // `ss` in the namespace sees sockets held by this process too: a half-open listener shows up here.
+  const bound = async () => {
+    const udp = await run('ip', ['netns', 'exec', serverNs, 'ss', '-Hlnu', 'sport', '= :69']);
+    const tcp = await run('ip', ['netns', 'exec', serverNs, 'ss', '-Hlnt', 'sport', '= :8080']);
+    return (udp.stdout + tcp.stdout).trim();
+  };
+  const helpers = async () => (await tryRun('pgrep', ['-P', String(process.pid), '-f', 'netns exec'])).stdout.trim();
+  assert.equal(await bound(), '');
+  for (const missing of ['tftp', 'http'] as const) {
+    const roots = { tftp: join(dir, 'tftp'), http: join(dir, 'http'), [missing]: join(dir, `late-${missing}`) };
+    const config = parseConfig(`
+dhcp: {mode: attach}
+boot: {mode: attach, tftp: {root: ${roots.tftp}}, http: {root: ${roots.http}}}
+`);
+    const late = await BootService.start({
+      config: config.boot,
+      logger: silentLogger(),
+      trace: { record: () => {} },
+      script: async () => null,
+      networkName: async () => 'prov',
+      retryMs: 50,
+    });
+    try {
+      await late.sync([{ networkId: 'net-1', namespace: serverNs, address: `${SERVER}/24` }]);
+      assert.deepEqual(late.status(), [], `${missing} root missing`);
+      assert.equal(await bound(), '', `${missing} root missing: nothing stays bound`);
+      assert.equal(await helpers(), '', `${missing} root missing: the helper ended`);
+      await mkdir(roots[missing]);
+      await writeFile(join(roots.tftp, 'late.bin'), kernel);
+      await until(() => late.status().length === 1, { what: `the retry once the ${missing} root exists` });
+      const out = join(dir, `got-late-${missing}`);
+      await inClient('tftp', ['-m', 'binary', SERVER, '-c', 'get', 'late.bin', out]);
+      assert.equal(sha256(await readFile(out)), sha256(kernel));
+    } finally {
+      await late.stop();
+      await rm(roots[missing], { recursive: true, force: true });
+    }
+    assert.equal(await bound(), '', `${missing}: stop closes both listeners`);
+    assert.equal(await helpers(), '', `${missing}: stop ends the helper`);
+  }
+});

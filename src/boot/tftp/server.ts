@@ -164,7 +164,11 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
   const maxWriteBytes = options.maxWriteBytes ?? 64 * 1024 * 1024;
   const cache = new FileCache(options.cacheBytes ?? 256 * 1024 * 1024);
   const metrics = counters(options.registry);
-  const realRoot = await realpath(options.root);
+  const realRoot = await realpath(options.root).catch((err: unknown) => {
+    // The server owns a handed-over listen socket: a start that fails closes it, or it stays bound.
+    if ('socket' in options.listen) options.listen.socket.close();
+    throw err;
+  });
   const transfers = new Map<string, Transfer>();
   /** Requests whose content is being looked up (keys as in `transfers`). */
   const starting = new Set<string>();
