@@ -3,6 +3,7 @@
  * map, and a bounded boot trace per MAC. Leases do not survive a restart; the store-backed state does.
  */
 import type { Mac } from '../domain/values.js';
+import { LeaseTable } from './lease-table.js';
 import { type Lease, type LeaseDecision, type NetworkView, subnetFor } from './model.js';
 import type { BootTraceEvent } from './pipeline.js';
 import type { DhcpState, ListenerKey } from './server.js';
@@ -12,7 +13,7 @@ export type NetworkConfig = Omit<NetworkView, 'leases'>;
 
 export class MemoryDhcpState implements DhcpState {
   private readonly networks = new Map<string, NetworkConfig>();
-  private readonly leases = new Map<string, Map<string, Lease>>(); // networkId → ip → lease
+  private readonly leases = new Map<string, LeaseTable>();
   private readonly traces = new Map<Mac, BootTraceEvent[]>();
 
   /** Keeps the last `tracePerMac` events of the last `traceMacs` MACs seen (spoofed MACs cannot fill memory). */
@@ -37,24 +38,20 @@ export class MemoryDhcpState implements DhcpState {
         ? this.networks.get(listener.networkId)
         : [...this.networks.values()].find((n) => subnetFor(n.subnets, giaddr) !== undefined);
     if (!network) return undefined;
-    return { ...network, leases: [...(this.leases.get(network.networkId)?.values() ?? [])] };
+    return { ...network, leases: this.tableOf(network.networkId) };
   }
 
   async persistLease(decision: LeaseDecision): Promise<void> {
-    let byIp = this.leases.get(decision.networkId);
-    if (!byIp) {
-      byIp = new Map();
-      this.leases.set(decision.networkId, byIp);
+    this.tableOf(decision.networkId).apply(decision);
+  }
+
+  private tableOf(networkId: string): LeaseTable {
+    let table = this.leases.get(networkId);
+    if (!table) {
+      table = new LeaseTable();
+      this.leases.set(networkId, table);
     }
-    if (decision.kind === 'remove') {
-      if (byIp.get(decision.ip)?.mac === decision.mac) byIp.delete(decision.ip);
-      return;
-    }
-    // one address per MAC: a new lease replaces the MAC's older one (not a quarantined address)
-    for (const [ip, lease] of byIp) {
-      if (lease.mac === decision.lease.mac && lease.state !== 'declined' && ip !== decision.lease.ip) byIp.delete(ip);
-    }
-    byIp.set(decision.lease.ip, decision.lease);
+    return table;
   }
 
   async recordTrace(event: BootTraceEvent): Promise<void> {

@@ -4,7 +4,8 @@
  * Addresses are dotted-quad strings, as in `domain/model.ts`.
  */
 import type { Mac } from '../domain/values.js';
-import { cidrHas, parseIpv4Cidr } from './codec/ipv4.js';
+import { cidrHas, type Ipv4Cidr, parseIpv4Cidr } from './codec/ipv4.js';
+import type { LeaseIndex } from './lease-table.js';
 
 /** Neutron's `extra_dhcp_opts` entry (same shape as `domain/model.ts` ExtraDhcpOpt). */
 export interface ExtraDhcpOpt {
@@ -27,9 +28,16 @@ export interface AddressRange {
 
 /** Whether `address` lies in the subnet's CIDR. */
 export function subnetHolds(subnet: SubnetView, address: string): boolean {
-  const c = parseIpv4Cidr(subnet.cidr);
+  let c = parsedCidrs.get(subnet);
+  if (c === undefined) {
+    c = parseIpv4Cidr(subnet.cidr);
+    parsedCidrs.set(subnet, c);
+  }
   return c !== null && cidrHas(c, address);
 }
+
+/** Each view's CIDR parsed once (views live until their network changes). */
+const parsedCidrs = new WeakMap<SubnetView, Ipv4Cidr | null>();
 
 /** The first subnet holding `address`. */
 export function subnetFor(subnets: readonly SubnetView[], address: string): SubnetView | undefined {
@@ -78,7 +86,7 @@ export interface NetworkView {
   readonly subnets: readonly SubnetView[];
   readonly reservations: ReadonlyMap<Mac, Reservation>;
   /** Current dynamic leases of this network (expired ones may be included; they count as free). */
-  readonly leases: readonly Lease[];
+  readonly leases: LeaseIndex;
   readonly leaseSeconds: number;
 }
 
@@ -86,3 +94,13 @@ export interface NetworkView {
 export type LeaseDecision =
   | { readonly kind: 'put'; readonly networkId: string; readonly lease: Lease }
   | { readonly kind: 'remove'; readonly networkId: string; readonly mac: Mac; readonly ip: string };
+
+/**
+ * Whether a change must be durable before its reply. An OFFER's hold only keeps the address for the
+ * client's REQUEST (RFC 2131 §4.3.1: the server SHOULD reserve it, a restart may lose it and the REQUEST
+ * is then granted if the address is still free); the ACK hands the address out, and its lease, like a
+ * DECLINE's quarantine or a RELEASE, is stored before anyone hears of it.
+ */
+export function mustBeDurable(d: LeaseDecision): boolean {
+  return d.kind === 'remove' || d.lease.state !== 'offered';
+}

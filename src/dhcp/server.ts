@@ -16,7 +16,10 @@ export type ListenerKey = { readonly kind: 'attached'; readonly networkId: strin
 export interface DhcpState {
   /** The current view of the network a request on `listener` belongs to; undefined when none. */
   view(listener: ListenerKey, giaddr: string): Promise<NetworkView | undefined>;
-  /** Makes a lease change durable. The reply is sent only after this resolves. */
+  /**
+   * Applies a lease change before it returns (the next `view` sees it) and resolves when the change is
+   * durable; the reply is sent only then. Changes of packets handled meanwhile may be written together.
+   */
   persistLease(decision: LeaseDecision): Promise<void>;
   recordTrace(event: BootTraceEvent): Promise<void>;
 }
@@ -95,8 +98,10 @@ export function startDhcpServer(o: DhcpServerOptions): DhcpServer {
   const now = o.now ?? Date.now;
   const steps = o.steps ?? DEFAULT_STEPS;
   const via = o.listener.kind === 'relay' ? 'relay' : 'attached';
-  // one packet at a time per socket: a lease decision is durable before the next request sees the leases
+  // Packets are decided one at a time per socket, each seeing the lease changes of the ones before; a
+  // reply then waits for its lease to be durable off this queue, so many leases share one commit.
   let queue: Promise<void> = Promise.resolve();
+  const replying = new Set<Promise<void>>();
   let pending = 0;
   const maxPending = o.maxPending ?? 1024;
 
@@ -108,36 +113,54 @@ export function startDhcpServer(o: DhcpServerOptions): DhcpServer {
     o.metrics.malformed.inc({ reason });
     o.log.debug({ reason, from }, 'dhcp packet malformed');
   };
+  const failed = (from: string, err: unknown) => {
+    drop('state-error', { from, err: err instanceof Error ? err.message : String(err) });
+    o.log.warn({ from, err }, 'dhcp request failed');
+  };
 
-  async function handle(msg: Buffer, from: string): Promise<void> {
+  /** Decides one packet; returns what is left to do once its lease is durable, or null. */
+  async function decide(msg: Buffer, from: string): Promise<(() => Promise<void>) | null> {
     o.metrics.received.inc();
     const decoded = decodePacket(msg);
-    if (!decoded.ok) return malformed(decoded.reason, from);
+    if (!decoded.ok) {
+      malformed(decoded.reason, from);
+      return null;
+    }
     const packet = decoded.packet;
     const view = await o.state.view(o.listener, packet.giaddr);
-    if (!view) return drop('unknown-network', { from, xid: packet.xid, giaddr: packet.giaddr });
+    if (!view) {
+      drop('unknown-network', { from, xid: packet.xid, giaddr: packet.giaddr });
+      return null;
+    }
     const outcome = runPipeline(steps, packet, view, { via, pathMtu: o.pathMtu, nowMs: now() });
     if (outcome.kind === 'drop') {
       drop(outcome.reason, { from, xid: packet.xid, mac: outcome.trace?.mac, networkId: view.networkId });
-      if (outcome.trace) await recordTrace(outcome.trace);
-      return;
+      const trace = outcome.trace;
+      return trace ? () => recordTrace(trace) : null;
     }
-    if (outcome.lease) await o.state.persistLease(outcome.lease); // durable before the client hears of it
-    if (outcome.kind === 'silent') return recordTrace(outcome.trace);
+    const durable = outcome.lease ? o.state.persistLease(outcome.lease) : null; // applied now, durable later
+    if (outcome.kind === 'silent')
+      return async () => {
+        await durable;
+        await recordTrace(outcome.trace);
+      };
     const { address, port } = outcome.destination;
-    await new Promise<void>((resolve) =>
-      o.socket.send(outcome.bytes, port, address, (err) => {
-        if (err) {
-          drop('send-error', { to: address, xid: packet.xid, err: err.message });
-        } else {
-          o.metrics.replies.inc({
-            type: REPLY_NAMES[outcome.packet.options.get(Opt.MessageType)?.[0] ?? 0] ?? 'unknown',
-          });
-        }
-        resolve();
-      }),
-    );
-    await recordTrace(outcome.trace); // after the reply: a slow trace store does not slow the boot
+    return async () => {
+      await durable; // durable before the client hears of it
+      await new Promise<void>((resolve) =>
+        o.socket.send(outcome.bytes, port, address, (err) => {
+          if (err) {
+            drop('send-error', { to: address, xid: packet.xid, err: err.message });
+          } else {
+            o.metrics.replies.inc({
+              type: REPLY_NAMES[outcome.packet.options.get(Opt.MessageType)?.[0] ?? 0] ?? 'unknown',
+            });
+          }
+          resolve();
+        }),
+      );
+      await recordTrace(outcome.trace); // after the reply: a slow trace store does not slow the boot
+    };
   }
 
   async function recordTrace(event: BootTraceEvent): Promise<void> {
@@ -152,22 +175,38 @@ export function startDhcpServer(o: DhcpServerOptions): DhcpServer {
     const from = `${rinfo.address}:${rinfo.port}`;
     if (pending >= maxPending) return drop('overloaded', { from });
     pending += 1;
+    const done = () => {
+      pending -= 1;
+    };
     queue = queue
-      .then(() => handle(msg, from))
-      .catch((err: unknown) => {
-        drop('state-error', { from, err: err instanceof Error ? err.message : String(err) });
-        o.log.warn({ from, err }, 'dhcp request failed');
-      })
-      .finally(() => {
-        pending -= 1;
-      });
+      .then(() => decide(msg, from))
+      .then(
+        (rest) => {
+          if (rest === null) return done();
+          const p: Promise<void> = rest()
+            .catch((err: unknown) => failed(from, err))
+            .finally(() => {
+              replying.delete(p);
+              done();
+            });
+          replying.add(p);
+        },
+        (err: unknown) => {
+          failed(from, err);
+          done();
+        },
+      );
   });
   o.socket.on('error', (err) => o.log.warn({ err }, 'dhcp socket error'));
 
   return {
-    idle: () => queue,
+    idle: async () => {
+      await queue;
+      await Promise.all(replying);
+    },
     close: async () => {
       await queue;
+      await Promise.all(replying);
       await new Promise<void>((resolve) => o.socket.close(() => resolve()));
     },
   };

@@ -242,6 +242,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('node_operations_node').on('node_operations').column('node_id').execute();
       },
     },
+    '0005-dhcp-lease-mac-index': {
+      async up(db: Kysely<unknown>) {
+        // no query reads leases by MAC (a network's leases load by the primary key), and the index made
+        // every lease commit write one more page per lease at a random place
+        await db.schema.dropIndex('dhcp_leases_mac').execute();
+      },
+    },
   };
 }
 

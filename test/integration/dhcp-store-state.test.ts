@@ -124,8 +124,8 @@ test('leases and a DECLINE quarantine are durable: a reopened store has them; a 
   await state.persistLease({ kind: 'remove', networkId: net.id, mac: OTHER, ip: '10.90.0.109' }); // not its own
   const reopened = await StoreDhcpState.open(running.store, options());
   try {
-    const leases = (await reopened.view({ kind: 'attached', networkId: net.id }, '0.0.0.0'))?.leases ?? [];
-    assert.deepEqual(leases.map((l) => [l.ip, l.mac, l.state]).sort(), [
+    const view = await reopened.view({ kind: 'attached', networkId: net.id }, '0.0.0.0');
+    assert.deepEqual([...(view?.leases.values() ?? [])].map((l) => [l.ip, l.mac, l.state]).sort(), [
       ['10.90.0.101', MAC, 'bound'],
       ['10.90.0.102', OTHER, 'declined'],
     ]);

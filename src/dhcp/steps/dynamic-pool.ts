@@ -4,9 +4,10 @@
  * the server makes durable before it answers (no address is handed out twice across restarts).
  */
 import type { Mac } from '../../domain/values.js';
-import { ipv4FromNumber, ipv4ToNumber, isIpv4, ZERO_ADDRESS } from '../codec/ipv4.js';
+import { ipv4ToNumber, isIpv4, ZERO_ADDRESS } from '../codec/ipv4.js';
 import { MessageType } from '../codec/option-codes.js';
 import { getRequestedIp, presentValue } from '../codec/options.js';
+import type { LeaseIndex } from '../lease-table.js';
 import { type AddressRange, type Lease, type NetworkView, type SubnetView, subnetHolds } from '../model.js';
 import type { DhcpStep } from '../pipeline.js';
 
@@ -25,34 +26,32 @@ function inPools(pools: readonly AddressRange[], ip: string): boolean {
  */
 export function chooseAddress(args: {
   readonly subnet: SubnetView;
-  readonly leases: readonly Lease[];
+  readonly leases: LeaseIndex;
   /** Reserved addresses, the gateway and the server's own address. */
-  readonly unavailable: ReadonlySet<string>;
+  readonly unavailable: (ip: string) => boolean;
   readonly mac: Mac;
   readonly preferred: string | null;
   readonly nowMs: number;
 }): string | null {
   const { subnet, leases, unavailable, mac, nowMs } = args;
-  const held = new Set<string>(unavailable);
-  const known = new Set<string>();
-  for (const l of leases) {
-    known.add(l.ip);
-    if (l.expiresAtMs > nowMs && (l.mac !== mac || l.state === 'declined')) held.add(l.ip);
-  }
-  const free = (ip: string) => !held.has(ip) && inPools(subnet.dynamicPools, ip);
-  const own = leases.find((l) => l.mac === mac && l.state !== 'declined' && l.subnetId === subnet.id);
-  if (own && free(own.ip)) return own.ip;
+  const heldBy = (l: Lease | undefined) =>
+    l !== undefined && l.expiresAtMs > nowMs && (l.mac !== mac || l.state === 'declined');
+  const free = (ip: string) => !unavailable(ip) && !heldBy(leases.at(ip)) && inPools(subnet.dynamicPools, ip);
+  const own = leases.ofMac(mac);
+  if (own && own.subnetId === subnet.id && free(own.ip)) return own.ip;
   if (args.preferred && free(args.preferred)) return args.preferred;
-  for (const pass of ['never-leased', 'expired'] as const) {
-    for (const range of subnet.dynamicPools) {
-      for (let n = ipv4ToNumber(range.start); n <= ipv4ToNumber(range.end); n++) {
-        const ip = ipv4FromNumber(n);
-        if (held.has(ip) || (pass === 'never-leased' && known.has(ip))) continue;
-        return ip;
-      }
-    }
+  for (const range of subnet.dynamicPools) {
+    const ip = leases.firstUnleased(range, (x) => !unavailable(x));
+    if (ip !== null) return ip;
   }
-  return null;
+  // the pools are fully leased: the lowest address whose lease expired (rare; walks the leases)
+  let best: { n: number; ip: string } | null = null;
+  for (const l of leases.values()) {
+    if (heldBy(l) || unavailable(l.ip) || !inPools(subnet.dynamicPools, l.ip)) continue;
+    const n = ipv4ToNumber(l.ip);
+    if (best === null || n < best.n) best = { n, ip: l.ip };
+  }
+  return best?.ip ?? null;
 }
 
 function poolSubnets(net: NetworkView, relayed: SubnetView | null): readonly SubnetView[] {
@@ -63,11 +62,17 @@ function poolSubnets(net: NetworkView, relayed: SubnetView | null): readonly Sub
   );
 }
 
-function unavailableIn(net: NetworkView, subnet: SubnetView): Set<string> {
-  const out = new Set<string>([net.serverAddress]);
-  if (subnet.gateway) out.add(subnet.gateway);
-  for (const r of net.reservations.values()) out.add(r.ip);
-  return out;
+/** Reserved addresses of a network, computed once per reservation map (views share it until it changes). */
+const reservedAddresses = new WeakMap<NetworkView['reservations'], ReadonlySet<string>>();
+
+function unavailableIn(net: NetworkView, subnet: SubnetView): (ip: string) => boolean {
+  let reserved = reservedAddresses.get(net.reservations);
+  if (!reserved) {
+    reserved = new Set([...net.reservations.values()].map((r) => r.ip));
+    reservedAddresses.set(net.reservations, reserved);
+  }
+  const taken = reserved;
+  return (ip) => ip === net.serverAddress || ip === subnet.gateway || taken.has(ip);
 }
 
 export const allocateFromPool: DhcpStep = (req, reply, net) => {
@@ -77,7 +82,7 @@ export const allocateFromPool: DhcpStep = (req, reply, net) => {
   if (!first) return { kind: 'drop', reason: 'unknown-client' };
   const p = req.packet;
   const requested = presentValue(getRequestedIp(p)) ?? null;
-  const own = net.leases.find((l) => l.mac === req.mac && l.state !== 'declined');
+  const own = net.leases.ofMac(req.mac);
   const ownSubnet = own ? subnets.find((s) => s.id === own.subnetId) : undefined;
 
   switch (req.type) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ipv4FromNumber, parseIpv4 } from '../../../src/dhcp/codec/ipv4.js';
 import { MessageType, Opt } from '../../../src/dhcp/codec/option-codes.js';
 import {
   classlessRoutesValue,
@@ -239,4 +240,44 @@ test('classless routes encode with significant octets only (RFC 3442 §3)', () =
     { destination: '0.0.0.0/0', nexthop: '10.0.0.254' },
   ]);
   assert.deepEqual([...v], [16, 10, 17, 10, 0, 0, 1, 0, 10, 0, 0, 254]);
+});
+
+test('parseIpv4 accepts exactly the dotted quads the RFC 1123 form allows', () => {
+  const dotted = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+  const samples = [
+    '0.0.0.0',
+    '255.255.255.255',
+    '10.77.1.0',
+    '192.168.001.1',
+    '1.2.3',
+    '1.2.3.4.5',
+    '256.1.1.1',
+    '1..2.3',
+    '.1.2.3',
+    '1.2.3.',
+    ' 1.2.3.4',
+    '1.2.3.4 ',
+    '01.2.3.4',
+    '1.2.3.-4',
+    '1.2.3.4a',
+    '',
+    '999.999.999.999',
+    '00.0.0.0',
+  ];
+  let seed = 3;
+  const chars = '0123456789.259';
+  for (let i = 0; i < 20_000; i++) {
+    let s = '';
+    const len = 7 + (i % 9);
+    for (let j = 0; j < len; j++) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      s += chars[seed % chars.length];
+    }
+    samples.push(s);
+  }
+  for (const s of samples) {
+    const n = parseIpv4(s);
+    assert.equal(n !== null, dotted.test(s), s);
+    if (n !== null) assert.equal(ipv4FromNumber(n), s);
+  }
 });

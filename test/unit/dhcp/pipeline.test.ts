@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MessageType, Opt } from '../../../src/dhcp/codec/option-codes.js';
 import { type DhcpPacket, decodePacket } from '../../../src/dhcp/codec/packet.js';
+import { LeaseTable } from '../../../src/dhcp/lease-table.js';
 import type { Lease, NetworkView, Reservation, SubnetView } from '../../../src/dhcp/model.js';
 import { DEFAULT_STEPS, type DhcpOutcome, type ListenerContext, runPipeline } from '../../../src/dhcp/pipeline.js';
 import { type Mac, parseMac } from '../../../src/domain/values.js';
@@ -40,15 +41,18 @@ const ironicReservation: Reservation = {
   ],
 };
 
-function network(overrides: Partial<NetworkView> = {}): NetworkView {
+function network({
+  leases = [],
+  ...overrides
+}: Partial<Omit<NetworkView, 'leases'>> & { leases?: readonly Lease[] } = {}): NetworkView {
   return {
     networkId: 'net-prov',
     serverAddress: '10.66.100.1',
     subnets: [provisioning],
     reservations: new Map([[NODE_MAC, ironicReservation]]),
-    leases: [],
     leaseSeconds: 3600,
     ...overrides,
+    leases: LeaseTable.of(leases),
   };
 }
 
