@@ -30,7 +30,11 @@ export interface DhcpSocket {
   on(event: 'error', listener: (err: Error) => void): unknown;
   send(msg: Buffer, port: number, address: string, callback: (err: Error | null) => void): void;
   close(callback?: () => void): unknown;
+  setRecvBufferSize?(bytes: number): void;
 }
+
+/** A rack powering on at once sends a burst; the kernel caps this at twice net.core.rmem_max. */
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** Reasons the server itself drops a packet, beyond the pipeline's. */
 export type ServerDropReason = DropReason | 'unknown-network' | 'state-error' | 'send-error' | 'overloaded';
@@ -171,6 +175,11 @@ export function startDhcpServer(o: DhcpServerOptions): DhcpServer {
     }
   }
 
+  try {
+    o.socket.setRecvBufferSize?.(RECEIVE_BUFFER_BYTES);
+  } catch (err) {
+    o.log.warn({ err }, 'dhcp socket receive buffer not enlarged');
+  }
   o.socket.on('message', (msg, rinfo) => {
     const from = `${rinfo.address}:${rinfo.port}`;
     if (pending >= maxPending) return drop('overloaded', { from });

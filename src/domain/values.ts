@@ -25,8 +25,12 @@ export function macToBytes(mac: Mac): Buffer {
   return Buffer.from(mac.replace(/:/g, ''), 'hex');
 }
 
+const HEX_OCTETS = Array.from({ length: 256 }, (_, x) => x.toString(16).padStart(2, '0'));
+
+/** The first six bytes as a MAC (every DHCP packet's chaddr goes through here). */
 export function macFromBytes(b: Uint8Array): Mac {
-  return Array.from(b.subarray(0, 6), (x) => x.toString(16).padStart(2, '0')).join(':') as Mac;
+  const o = (i: number) => HEX_OCTETS[b[i] ?? 0];
+  return `${o(0)}:${o(1)}:${o(2)}:${o(3)}:${o(4)}:${o(5)}` as Mac;
 }
 
 export function parseVlan(n: number): Vlan {

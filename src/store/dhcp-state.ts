@@ -54,6 +54,11 @@ export interface StoredTraceEvent extends BootTraceEvent {
 }
 
 const MAX_PENDING_TRACES = 10_000;
+/**
+ * Lease commits start at least this far apart: under load a commit takes the leases of every packet of
+ * the interval (a commit costs ~1 ms of page writes whatever it holds), when idle it starts at once.
+ */
+const LEASE_COMMIT_INTERVAL_MS = 2;
 
 interface LeaseWaiter {
   readonly resolve: () => void;
@@ -138,11 +143,14 @@ export class StoreDhcpState implements DhcpState {
   private readonly bases = new Map<string, NetworkBase | null>();
   private readonly loading = new Map<string, Promise<NetworkBase | null>>();
   private readonly tables = new Map<string, LeaseTable>();
+  /** The last view per network, reused while its base and lease table are the current ones. */
+  private readonly views = new Map<string, { readonly base: NetworkBase; readonly view: NetworkView }>();
   private readonly tableLoads = new Map<string, Promise<LeaseTable>>();
   /** Changed addresses per network not yet written, and the packets waiting for that write. */
   private dirtyLeases = new Map<string, Set<string>>();
   private leaseWaiters: LeaseWaiter[] = [];
   private leaseWriteScheduled = false;
+  private lastLeaseWriteMs = 0;
   /** Relay mode: DHCP subnets of every network (cidr → network id), dropped on any network/subnet change. */
   private relayIndex: Promise<readonly RelayEntry[]> | null = null;
   private generation = 0;
@@ -194,13 +202,17 @@ export class StoreDhcpState implements DhcpState {
     const base = await this.base(networkId);
     if (!base) return undefined;
     const leases = this.tables.get(networkId) ?? (await this.leasesOf(networkId));
-    return { ...base, leases };
+    const cached = this.views.get(networkId);
+    if (cached?.base === base && cached.view.leases === leases) return cached.view;
+    const view = { ...base, leases };
+    this.views.set(networkId, { base, view });
+    return view;
   }
 
   /**
    * Applies the change to the network's lease table at once and resolves when it is committed (an
-   * offer's hold at once: `mustBeDurable`): changes arriving within one turn of the event loop are
-   * written in one transaction (group commit), each address as the table has it then. A failed write rejects every change of that batch and drops the
+   * offer's hold at once: `mustBeDurable`): changes are written together in one transaction (group
+   * commit, see LEASE_COMMIT_INTERVAL_MS), each address as the table has it then. A failed write rejects every change of that batch and drops the
    * tables involved, so the next packet sees what is durable.
    */
   persistLease(decision: LeaseDecision): Promise<void> {
@@ -220,7 +232,10 @@ export class StoreDhcpState implements DhcpState {
     for (const ip of stored) dirty.add(ip);
     if (!this.leaseWriteScheduled) {
       this.leaseWriteScheduled = true;
-      setImmediate(() => void this.writeLeases());
+      // at most one commit per interval under load (each writes every page it touched); at once when idle
+      const wait = this.lastLeaseWriteMs + LEASE_COMMIT_INTERVAL_MS - performance.now();
+      if (wait <= 0) setImmediate(() => void this.writeLeases());
+      else setTimeout(() => void this.writeLeases(), wait);
     }
     if (!durable) return Promise.resolve();
     return new Promise<void>((resolve, reject) => this.leaseWaiters.push({ resolve, reject }));
@@ -228,6 +243,7 @@ export class StoreDhcpState implements DhcpState {
 
   private async writeLeases(): Promise<void> {
     this.leaseWriteScheduled = false;
+    this.lastLeaseWriteMs = performance.now();
     const dirty = this.dirtyLeases;
     const waiters = this.leaseWaiters;
     this.dirtyLeases = new Map();
@@ -237,11 +253,13 @@ export class StoreDhcpState implements DhcpState {
         for (const [networkId, ips] of dirty) {
           const table = this.tables.get(networkId);
           if (!table) continue; // the network went away meanwhile
+          const rows: unknown[][] = [];
           for (const ip of ips) {
             const l = table.at(ip);
-            if (l) await run(t, this.statements.upsertLease, leaseParams(networkId, l));
-            else await run(t, this.statements.deleteLease, [networkId, ip]);
+            if (l) rows.push(leaseParams(networkId, l));
+            else await this.statements.deleteLease.write(t, [[networkId, ip]]);
           }
+          await this.statements.upsertLeases.write(t, rows);
         }
       });
     } catch (err) {
@@ -404,7 +422,10 @@ export class StoreDhcpState implements DhcpState {
         if (networkId === null) this.invalidateAll();
         else {
           this.bases.delete(networkId);
-          if (e.kind === 'network.deleted') this.tables.delete(networkId);
+          if (e.kind === 'network.deleted') {
+            this.tables.delete(networkId);
+            this.views.delete(networkId);
+          }
         }
       }
     }
@@ -426,7 +447,7 @@ export class StoreDhcpState implements DhcpState {
 
   private async writeTraces(batch: readonly BootTraceEvent[]): Promise<void> {
     await this.atomically(async (t) => {
-      for (const e of batch) await run(t, this.statements.insertTrace, traceParams(e));
+      await this.statements.insertTraces.write(t, batch.map(traceParams));
       // retention per MAC: a MAC is cut back to its newest `tracePerMac` once it wrote a quarter of that
       // since its last cut (two queries per MAC per batch would cost more than the events themselves)
       const due: Mac[] = [];
@@ -460,53 +481,82 @@ export class StoreDhcpState implements DhcpState {
   }
 }
 
+/** Row counts the multi-row statements are compiled for; a batch goes out in the largest that fit. */
+const CHUNK_ROWS = [256, 64, 16, 4, 1] as const;
+
 /**
- * The per-row statements of the hot path, built and compiled by Kysely once (for the store's dialect)
- * and then run with each row's parameters: a packet costs no query building, and the SQL text is the
- * same every time, so the store's prepared-statement cache holds it.
+ * A statement of the hot path, built and compiled by Kysely (for the store's dialect) once per row
+ * count and then run with the rows' parameters: a batch costs no query building, and the SQL texts
+ * repeat, so the store's prepared-statement cache holds them.
  */
+class RowStatement {
+  private readonly compiled = new Map<number, CompiledQuery>();
+
+  constructor(
+    private readonly build: (rows: number) => CompiledQuery,
+    private readonly parametersPerRow: number,
+  ) {}
+
+  async write(db: Db, rows: readonly (readonly unknown[])[]): Promise<void> {
+    for (let i = 0; i < rows.length; ) {
+      const size = CHUNK_ROWS.find((n) => n <= rows.length - i) ?? 1;
+      const parameters: unknown[] = [];
+      for (let r = i; r < i + size; r++) for (const v of rows[r] ?? []) parameters.push(v);
+      await db.executeQuery({ ...this.statement(size), parameters });
+      i += size;
+    }
+  }
+
+  private statement(rows: number): CompiledQuery {
+    const cached = this.compiled.get(rows);
+    if (cached) return cached;
+    const q = this.build(rows);
+    if (q.parameters.length !== rows * this.parametersPerRow) {
+      throw new Error(
+        `compiled statement takes ${q.parameters.length} parameters, not ${rows}×${this.parametersPerRow}`,
+      );
+    }
+    this.compiled.set(rows, q);
+    return q;
+  }
+}
+
 function compileStatements(db: Db) {
   const lease = { network_id: '', ip_address: '', mac_address: '', subnet_id: '', state: '', expires_at_ms: 0 };
   const trace = traceRow(null);
+  const times = <T>(n: number, row: T): T[] => Array.from({ length: n }, () => row);
   return {
-    // parameters: leaseParams
-    upsertLease: checked(
-      db
-        .insertInto('dhcp_leases')
-        .values(lease)
-        .onConflict((oc) =>
-          oc.columns(['network_id', 'ip_address']).doUpdateSet((eb) => ({
-            mac_address: eb.ref('excluded.mac_address'),
-            subnet_id: eb.ref('excluded.subnet_id'),
-            state: eb.ref('excluded.state'),
-            expires_at_ms: eb.ref('excluded.expires_at_ms'),
-          })),
-        )
-        .compile(),
+    // rows: leaseParams
+    upsertLeases: new RowStatement(
+      (n) =>
+        db
+          .insertInto('dhcp_leases')
+          .values(times(n, lease))
+          .onConflict((oc) =>
+            oc.columns(['network_id', 'ip_address']).doUpdateSet((eb) => ({
+              mac_address: eb.ref('excluded.mac_address'),
+              subnet_id: eb.ref('excluded.subnet_id'),
+              state: eb.ref('excluded.state'),
+              expires_at_ms: eb.ref('excluded.expires_at_ms'),
+            })),
+          )
+          .compile(),
       Object.keys(lease).length,
     ),
-    // parameters: network id, address
-    deleteLease: checked(
-      db.deleteFrom('dhcp_leases').where('network_id', '=', '').where('ip_address', '=', '').compile(),
+    // rows: network id, address (one at a time: only replaced and released leases go)
+    deleteLease: new RowStatement(
+      () => db.deleteFrom('dhcp_leases').where('network_id', '=', '').where('ip_address', '=', '').compile(),
       2,
     ),
-    // parameters: traceParams
-    insertTrace: checked(db.insertInto('boot_trace').values(trace).compile(), Object.keys(trace).length),
+    // rows: traceParams
+    insertTraces: new RowStatement(
+      (n) => db.insertInto('boot_trace').values(times(n, trace)).compile(),
+      Object.keys(trace).length,
+    ),
   };
 }
 
 type Statements = ReturnType<typeof compileStatements>;
-
-function checked(q: CompiledQuery, parameters: number): CompiledQuery {
-  if (q.parameters.length !== parameters) {
-    throw new Error(`compiled statement takes ${q.parameters.length} parameters, not ${parameters}: ${q.sql}`);
-  }
-  return q;
-}
-
-function run(db: Db, q: CompiledQuery, parameters: readonly unknown[]): Promise<unknown> {
-  return db.executeQuery({ ...q, parameters });
-}
 
 /** In the column order of `upsertLease`. */
 function leaseParams(networkId: string, l: Lease): unknown[] {

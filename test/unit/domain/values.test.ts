@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidInput } from '../../../src/domain/errors.js';
-import { parseMac, parseSwitchPortName, parseVlan } from '../../../src/domain/values.js';
+import { macFromBytes, parseMac, parseSwitchPortName, parseVlan } from '../../../src/domain/values.js';
 
 const macCases = [
   { input: 'AA:BB:CC:DD:EE:FF', want: 'aa:bb:cc:dd:ee:ff' },
@@ -23,4 +23,12 @@ test('parseSwitchPortName refuses shell and CLI metacharacters', () => {
   assert.equal(parseSwitchPortName('Ethernet1/1'), 'Ethernet1/1');
   for (const bad of ['eth0; reboot', 'a b', '', '-x', 'x$y'])
     assert.throws(() => parseSwitchPortName(bad), InvalidInput);
+});
+
+test('macFromBytes writes the first six bytes as a lower-case, colon-separated MAC', () => {
+  assert.equal(macFromBytes(Uint8Array.from([0x00, 0x0c, 0xab, 0xff, 0x10, 0x01, 0x99, 0x99])), '00:0c:ab:ff:10:01');
+  for (let i = 0; i < 256; i++) {
+    const bytes = Uint8Array.from([i, 255 - i, i ^ 0x5a, 0, 255, i]);
+    assert.equal(macFromBytes(bytes), parseMac([...bytes].map((x) => x.toString(16).padStart(2, '0')).join(':')));
+  }
 });
