@@ -149,7 +149,9 @@ export class StoreDhcpState implements DhcpState {
   /** Changed addresses per network not yet written, and the packets waiting for that write. */
   private dirtyLeases = new Map<string, Set<string>>();
   private leaseWaiters: LeaseWaiter[] = [];
-  private leaseWriteScheduled = false;
+  /** The scheduled lease commit (a timer or an immediate), and the one running. */
+  private leaseWriteScheduled: { readonly cancel: () => void } | null = null;
+  private leaseWriting: Promise<void> = Promise.resolve();
   private lastLeaseWriteMs = 0;
   /** Relay mode: DHCP subnets of every network (cidr → network id), dropped on any network/subnet change. */
   private relayIndex: Promise<readonly RelayEntry[]> | null = null;
@@ -231,18 +233,28 @@ export class StoreDhcpState implements DhcpState {
     }
     for (const ip of stored) dirty.add(ip);
     if (!this.leaseWriteScheduled) {
-      this.leaseWriteScheduled = true;
       // at most one commit per interval under load (each writes every page it touched); at once when idle
       const wait = this.lastLeaseWriteMs + LEASE_COMMIT_INTERVAL_MS - performance.now();
-      if (wait <= 0) setImmediate(() => void this.writeLeases());
-      else setTimeout(() => void this.writeLeases(), wait);
+      if (wait <= 0) {
+        const immediate = setImmediate(() => this.startLeaseWrite());
+        this.leaseWriteScheduled = { cancel: () => clearImmediate(immediate) };
+      } else {
+        const timer = setTimeout(() => this.startLeaseWrite(), wait);
+        this.leaseWriteScheduled = { cancel: () => clearTimeout(timer) };
+      }
     }
     if (!durable) return Promise.resolve();
     return new Promise<void>((resolve, reject) => this.leaseWaiters.push({ resolve, reject }));
   }
 
+  private startLeaseWrite(): Promise<void> {
+    this.leaseWriteScheduled?.cancel();
+    this.leaseWriteScheduled = null;
+    this.leaseWriting = this.writeLeases();
+    return this.leaseWriting;
+  }
+
   private async writeLeases(): Promise<void> {
-    this.leaseWriteScheduled = false;
     this.lastLeaseWriteMs = performance.now();
     const dirty = this.dirtyLeases;
     const waiters = this.leaseWaiters;
@@ -312,6 +324,8 @@ export class StoreDhcpState implements DhcpState {
   async close(): Promise<void> {
     this.unsubscribe();
     await this.catchingUp;
+    await this.leaseWriting;
+    if (this.leaseWriteScheduled) await this.startLeaseWrite(); // e.g. an offer's replaced lease
     await this.flushTraces();
   }
 

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { sql } from 'kysely';
 import { parseConfig } from '../../src/config/load.js';
 import type { BootTraceEvent } from '../../src/dhcp/pipeline.js';
 import { parseMac } from '../../src/domain/values.js';
@@ -132,6 +133,60 @@ test('leases and a DECLINE quarantine are durable: a reopened store has them; a 
   } finally {
     await reopened.close();
   }
+});
+
+test('leases of one burst share a commit: every change resolves durable, an offer hold is not stored, a failed commit rejects and the table reloads', async () => {
+  const net2 = (
+    await call('POST', '/v2.0/networks', { network: { name: 'inspection', 'provider:segmentation_id': 91 } })
+  ).network;
+  const sub2 = (
+    await call('POST', '/v2.0/subnets', { subnet: { network_id: net2.id, cidr: '10.90.0.0/24', ip_version: 4 } })
+  ).subnet;
+  const macs = Array.from({ length: 40 }, (_, i) => parseMac(`02:cd:00:00:00:${i.toString(16).padStart(2, '0')}`));
+  const lease = (i: number, s: 'offered' | 'bound') => ({
+    kind: 'put' as const,
+    networkId: net2.id,
+    lease: {
+      mac: macs[i] ?? MAC,
+      ip: `10.90.0.${10 + i}`,
+      subnetId: sub2.id,
+      state: s,
+      expiresAtMs: 2_000_000_000_000,
+    },
+  });
+  const stored = async () =>
+    (
+      await running.store.builder
+        .selectFrom('dhcp_leases')
+        .select(['ip_address', 'state'])
+        .where('network_id', '=', net2.id)
+        .execute()
+    )
+      .map((r) => `${r.ip_address} ${r.state}`)
+      .sort();
+  // 40 leases bound in one turn: every change resolves once stored
+  await Promise.all(macs.map((_, i) => state.persistLease(lease(i, 'bound'))));
+  assert.equal((await stored()).length, 40);
+  // an offer of another address is held in memory only; the lease it replaces is deleted
+  const offer = lease(0, 'offered');
+  await state.persistLease({ ...offer, lease: { ...offer.lease, ip: '10.90.0.60' } });
+  await state.persistLease(lease(1, 'bound')); // a later commit carries the deletion
+  const afterOffer = await stored();
+  assert.equal(afterOffer.length, 39);
+  assert.ok(!afterOffer.some((r) => r.startsWith('10.90.0.60 ') || r.startsWith('10.90.0.10 ')), afterOffer.join());
+  assert.equal((await state.leasesOfNetwork(net2.id)).find((l) => l.mac === macs[0])?.state, 'offered');
+  // a commit that fails (its table is gone) rejects the change, and the state forgets what it did not store
+  await sql`alter table dhcp_leases rename to dhcp_leases_away`.execute(running.store.builder);
+  try {
+    const moved = lease(39, 'bound');
+    await assert.rejects(state.persistLease({ ...moved, lease: { ...moved.lease, ip: '10.90.0.99' } }));
+  } finally {
+    await sql`alter table dhcp_leases_away rename to dhcp_leases`.execute(running.store.builder);
+  }
+  const now = await state.leasesOfNetwork(net2.id);
+  assert.equal(now.find((l) => l.mac === macs[39])?.ip, '10.90.0.49', 'the lease that was not stored is not served');
+  assert.equal(now.length, 39);
+  await call('DELETE', `/v2.0/networks/${net2.id}`);
 });
 
 test('the boot trace keeps the newest events per MAC and in total, oldest first', async () => {
