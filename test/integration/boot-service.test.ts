@@ -202,8 +202,9 @@ async function boundInServerNs(): Promise<{ udp: string; tcp: string }> {
   return { udp: udp.stdout.trim(), tcp: tcp.stdout.trim() };
 }
 
+/** Namespace helpers of this process (`ip netns exec` execs node with the helper's heap flag). */
 const namespaceHelpers = async () =>
-  (await tryRun('pgrep', ['-P', String(process.pid), '-f', 'netns exec'])).stdout.trim();
+  (await tryRun('pgrep', ['-P', String(process.pid), '-f', 'max-old-space-size=16'])).stdout.trim();
 
 /** A boot service on the server namespace's attachment with these roots, retrying every 50 ms. */
 async function attachedService(roots: { tftp: string; http: string }): Promise<BootService> {
@@ -237,6 +238,7 @@ test('a listener whose root is missing leaves no socket or helper behind, and se
       await mkdir(roots[missing]);
       await writeFile(join(roots.tftp, 'late.bin'), kernel);
       await until(() => late.status().length === 1, { what: `the retry once the ${missing} root exists` });
+      assert.equal(await namespaceHelpers(), String(late.status()[0]?.helperPid));
       const out = join(dir, `got-late-${missing}`);
       await inClient('tftp', ['-m', 'binary', SERVER, '-c', 'get', 'late.bin', out]);
       assert.equal(sha256(await readFile(out)), sha256(kernel));
@@ -268,7 +270,7 @@ test('a listener whose HTTP port is taken closes its TFTP socket, and serves onc
       assert.equal((await boundInServerNs()).udp, '', 'the TFTP socket of the failed start is closed');
       await stop(squatter);
       await until(() => late.status().length === 1, { what: 'the retry once :8080 is free' });
-      const script = await inClient('curl', [
+      const status = await inClient('curl', [
         '-sS',
         '-o',
         '/dev/null',
@@ -276,7 +278,7 @@ test('a listener whose HTTP port is taken closes its TFTP socket, and serves onc
         '%{http_code}',
         `http://${SERVER}:8080/x`,
       ]);
-      assert.equal(script.stdout, '404');
+      assert.equal(status.stdout, '404');
     } finally {
       await late.stop();
     }
