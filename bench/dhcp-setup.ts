@@ -4,8 +4,7 @@
  * in `reservation` mode one port per perfdhcp client MAC with a fixed IP, then the store-backed DHCP
  * state (durable leases, boot trace) the way `dhcp.mode: relay` runs it.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import type { ApiContext } from '../src/api/context.js';
+import { liveContext } from '../src/api/context.js';
 import { createNetworks } from '../src/api/neutron/networks.js';
 import { createPorts } from '../src/api/neutron/ports.js';
 import { createSubnets } from '../src/api/neutron/subnets.js';
@@ -15,7 +14,7 @@ import type { Caller } from '../src/domain/model.js';
 import { silentLogger } from '../src/logging.js';
 import { StoreDhcpState } from '../src/store/dhcp-state.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
-import { isoSeconds, type Store } from '../src/store/store.js';
+import type { Store } from '../src/store/store.js';
 
 export interface BenchDhcpOptions {
   readonly db: string;
@@ -53,14 +52,7 @@ export function perfdhcpMac(r: number): string {
 export async function setUpBenchDhcp(o: BenchDhcpOptions): Promise<BenchDhcp> {
   const store = await openSqliteStore(o.db);
   const config = parseConfig('');
-  const ctx: ApiContext = {
-    store,
-    network: config.network,
-    api: config.api,
-    now: () => isoSeconds(Date.now()),
-    newId: randomUUID,
-    randomBytes: (n) => randomBytes(n),
-  };
+  const ctx = liveContext(store, config);
   const admin: Caller = { projectId: 'admin', roles: ['admin'], isAdmin: true, isService: false };
   const [network] = await createNetworks(ctx, admin, [{ name: 'bench', 'provider:segmentation_id': 1000 }]);
   const networkId = String(network?.id);

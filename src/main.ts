@@ -1,8 +1,7 @@
 /** Composition root: builds every adapter from Config and runs the roles. The only file naming concrete adapters. */
-import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from './api/context.js';
+import { type ApiContext, liveContext } from './api/context.js';
 import { DHCP_OWNER } from './api/neutron/networks.js';
 import { createPorts, updatePort } from './api/neutron/ports.js';
 import { NodeService } from './api/nodes.js';
@@ -16,7 +15,7 @@ import { parseVlan } from './domain/values.js';
 import { createLogger, type Logger } from './logging.js';
 import { type ManagedSwitch, Reconciler } from './reconciler/reconciler.js';
 import { openSqliteStore } from './store/sqlite.js';
-import { isoSeconds, type Store } from './store/store.js';
+import type { Store } from './store/store.js';
 import { createOvsdbClient, type OvsdbClient, parseOvsdbRemote } from './switch/ovsdb/client.js';
 import { createOvsdbDriver } from './switch/ovsdb/driver.js';
 import { SshDriver } from './switch/ssh/driver.js';
@@ -149,14 +148,7 @@ async function isAttachedForPort(store: Store, dhcp: DhcpRole | null, port: Port
 
 export async function serve(config: Config, log: Logger = createLogger({ level: config.log.level })): Promise<Running> {
   const store = await openStore(config);
-  const ctx: ApiContext = {
-    store,
-    network: config.network,
-    api: config.api,
-    now: () => isoSeconds(Date.now()),
-    newId: randomUUID,
-    randomBytes: (n) => randomBytes(n),
-  };
+  const ctx = liveContext(store, config);
   let dhcp: DhcpRole | null = null;
   let boot: BootService | null = null;
   const reconciler =

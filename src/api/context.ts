@@ -1,6 +1,7 @@
 /** What every API handler receives: the store, its config slice, and injected clock and ids. */
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { ApiConfig, NetworkConfig } from '../config/schema.js';
-import type { Store } from '../store/store.js';
+import { isoSeconds, type Store } from '../store/store.js';
 
 export interface ApiContext {
   readonly store: Store;
@@ -9,4 +10,19 @@ export interface ApiContext {
   readonly now: () => string;
   readonly newId: () => string;
   readonly randomBytes: (n: number) => Uint8Array;
+}
+
+/** The context of a running bmnet: the wall clock, random UUIDs and random bytes. */
+export function liveContext(
+  store: Store,
+  config: { readonly network: NetworkConfig; readonly api: ApiConfig },
+): ApiContext {
+  return {
+    store,
+    network: config.network,
+    api: config.api,
+    now: () => isoSeconds(Date.now()),
+    newId: randomUUID,
+    randomBytes: (n) => randomBytes(n),
+  };
 }

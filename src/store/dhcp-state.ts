@@ -40,7 +40,7 @@ export interface StoreDhcpStateOptions {
   /** Newest events kept per MAC (default 200) and in total (default 100,000). */
   readonly tracePerMac?: number;
   readonly traceTotal?: number;
-  /** Trace events are written in one transaction when this many wait (default 2,048), or after `traceFlushMs` (250). */
+  /** Trace events are written in one transaction when this many wait (default 256), or after `traceFlushMs` (100). */
   readonly traceBatch?: number;
   readonly traceFlushMs?: number;
 }
@@ -160,7 +160,13 @@ export class StoreDhcpState implements DhcpState {
   private catchingUp: Promise<void> = Promise.resolve();
   private readonly unsubscribe: () => void;
   private pendingTraces: BootTraceEvent[] = [];
-  private readonly unprunedByMac = new Map<Mac, number>();
+  /**
+   * The ids of each MAC's stored trace events, oldest first (ids below the total cut may linger until the
+   * MAC is next written). The table has no index by MAC, so per-MAC retention is decided here.
+   */
+  private readonly traceIdsByMac = new Map<Mac, number[]>();
+  /** Every id at or below this is deleted by the total retention. */
+  private traceCut = 0;
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private readonly tracePerMac: number;
@@ -175,10 +181,9 @@ export class StoreDhcpState implements DhcpState {
   ) {
     this.tracePerMac = o.tracePerMac ?? 200;
     this.traceTotal = o.traceTotal ?? 100_000;
-    // large batches: trace rows go to random places of the per-MAC index, and a commit writes each page it
-    // touched once, so more rows per commit share pages (256 → 2,048 rows: 17 → ~N µs per event)
-    this.traceBatch = o.traceBatch ?? 2048;
-    this.traceFlushMs = o.traceFlushMs ?? 250;
+    // a batch is one transaction that blocks the event loop while it runs: small enough for a short stall
+    this.traceBatch = o.traceBatch ?? 256;
+    this.traceFlushMs = o.traceFlushMs ?? 100;
     this.statements = compileStatements(store.builder);
     this.unsubscribe = store.onCommit(() => {
       this.catchingUp = this.catchingUp
@@ -194,6 +199,9 @@ export class StoreDhcpState implements DhcpState {
   static async open(store: Store, o: StoreDhcpStateOptions): Promise<StoreDhcpState> {
     const s = new StoreDhcpState(store, o);
     s.lastEventId = await store.lastEventId();
+    // one scan of at most `traceTotal` rows: which stored events are whose
+    const rows = await store.builder.selectFrom('boot_trace').select(['id', 'mac_address']).orderBy('id').execute();
+    for (const r of rows) s.traceIdsOf(r.mac_address as Mac).push(Number(r.id));
     return s;
   }
 
@@ -459,38 +467,48 @@ export class StoreDhcpState implements DhcpState {
     this.relayIndex = null;
   }
 
+  private traceIdsOf(mac: Mac): number[] {
+    let ids = this.traceIdsByMac.get(mac);
+    if (!ids) {
+      ids = [];
+      this.traceIdsByMac.set(mac, ids);
+    }
+    return ids;
+  }
+
   private async writeTraces(batch: readonly BootTraceEvent[]): Promise<void> {
     await this.atomically(async (t) => {
-      await this.statements.insertTraces.write(t, batch.map(traceParams));
-      // retention per MAC: a MAC is cut back to its newest `tracePerMac` once it wrote a quarter of that
-      // since its last cut (two queries per MAC per batch would cost more than the events themselves)
-      const due: Mac[] = [];
-      for (const e of batch) {
-        const n = (this.unprunedByMac.get(e.mac) ?? 0) + 1;
-        if (n >= Math.max(1, Math.floor(this.tracePerMac / 4))) {
-          due.push(e.mac);
-          this.unprunedByMac.delete(e.mac);
-        } else this.unprunedByMac.set(e.mac, n);
-      }
-      if (this.unprunedByMac.size > MAX_PENDING_TRACES * 10) this.unprunedByMac.clear();
-      for (const mac of new Set(due)) {
-        const cut = await t
-          .selectFrom('boot_trace')
-          .select('id')
-          .where('mac_address', '=', mac)
-          .orderBy('id', 'desc')
-          .offset(this.tracePerMac)
-          .limit(1)
-          .executeTakeFirst();
-        if (cut) await t.deleteFrom('boot_trace').where('mac_address', '=', mac).where('id', '<=', cut.id).execute();
+      // the table only grows at its end (no index by MAC: a commit writes a few new pages, not one page
+      // per MAC), and each MAC's ids are kept here
+      const stored = await this.statements.insertTraces.write(t, batch.map(traceParams));
+      const byId = stored.map((r) => ({ id: Number(r.id), mac: r.mac_address as Mac })).sort((a, b) => a.id - b.id);
+      const touched = new Set<Mac>();
+      for (const r of byId) {
+        this.traceIdsOf(r.mac).push(r.id);
+        touched.add(r.mac);
       }
       // retention in total: ids only grow, so everything older than the newest `traceTotal` ids goes
-      const newest = await t.selectFrom('boot_trace').select('id').orderBy('id', 'desc').limit(1).executeTakeFirst();
-      if (newest)
-        await t
-          .deleteFrom('boot_trace')
-          .where('id', '<=', Number(newest.id) - this.traceTotal)
-          .execute();
+      const newest = byId.at(-1)?.id;
+      if (newest !== undefined && newest - this.traceTotal > this.traceCut) {
+        this.traceCut = newest - this.traceTotal;
+        await this.statements.deleteTracesUpTo.write(t, [[this.traceCut]]);
+      }
+      // retention per MAC: a MAC is cut back to its newest `tracePerMac` once a quarter more piled up
+      const slack = Math.max(1, Math.floor(this.tracePerMac / 4));
+      const cut: unknown[][] = [];
+      for (const mac of touched) {
+        const ids = this.traceIdsOf(mac);
+        const gone = ids.findIndex((id) => id > this.traceCut);
+        if (gone !== 0) ids.splice(0, gone === -1 ? ids.length : gone);
+        if (ids.length >= this.tracePerMac + slack)
+          for (const id of ids.splice(0, ids.length - this.tracePerMac)) cut.push([id]);
+      }
+      await this.statements.deleteTraces.write(t, cut);
+      // MACs not seen for long keep ids the total cut removed: drop them now and then
+      if (this.traceIdsByMac.size > this.traceTotal / 4) {
+        for (const [mac, ids] of this.traceIdsByMac)
+          if ((ids.at(-1) ?? 0) <= this.traceCut) this.traceIdsByMac.delete(mac);
+      }
     });
   }
 }
@@ -511,14 +529,18 @@ class RowStatement {
     private readonly parametersPerRow: number,
   ) {}
 
-  async write(db: Db, rows: readonly (readonly unknown[])[]): Promise<void> {
+  /** Runs the statement for `rows`; returns what it returned (RETURNING), in no particular order. */
+  async write(db: Db, rows: readonly (readonly unknown[])[]): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
     for (let i = 0; i < rows.length; ) {
       const size = CHUNK_ROWS.find((n) => n <= rows.length - i) ?? 1;
       const parameters: unknown[] = [];
       for (let r = i; r < i + size; r++) for (const v of rows[r] ?? []) parameters.push(v);
-      await db.executeQuery({ ...this.statement(size), parameters });
+      const result = await db.executeQuery<Record<string, unknown>>({ ...this.statement(size), parameters });
+      for (const r of result.rows) out.push(r);
       i += size;
     }
+    return out;
   }
 
   private statement(rows: number): CompiledQuery {
@@ -562,11 +584,15 @@ function compileStatements(db: Db) {
       () => db.deleteFrom('dhcp_leases').where('network_id', '=', '').where('ip_address', '=', '').compile(),
       2,
     ),
-    // rows: traceParams
+    // rows: traceParams; returns id and mac_address of each row
     insertTraces: new RowStatement(
-      (n) => db.insertInto('boot_trace').values(times(n, trace)).compile(),
+      (n) => db.insertInto('boot_trace').values(times(n, trace)).returning(['id', 'mac_address']).compile(),
       Object.keys(trace).length,
     ),
+    // rows: an id each
+    deleteTraces: new RowStatement((n) => db.deleteFrom('boot_trace').where('id', 'in', times(n, 0)).compile(), 1),
+    // rows: one, the highest id to delete
+    deleteTracesUpTo: new RowStatement(() => db.deleteFrom('boot_trace').where('id', '<=', 0).compile(), 1),
   };
 }
 

@@ -219,4 +219,25 @@ test('the boot trace keeps the newest events per MAC and in total, oldest first'
     (await state.traceOf(OTHER)).map((e) => e.xid),
     [11, 12, 13],
   );
+  // a reopened state knows which stored events are whose: retention goes on from there
+  const reopened = await StoreDhcpState.open(running.store, options());
+  try {
+    for (let xid = 14; xid <= 15; xid++) await reopened.recordTrace(event(OTHER, xid));
+    assert.deepEqual(
+      (await reopened.traceOf(OTHER)).map((e) => e.xid),
+      [13, 14, 15],
+    );
+    const rows = await running.store.builder
+      .selectFrom('boot_trace')
+      .select('xid')
+      .where('mac_address', '=', OTHER)
+      .execute();
+    assert.deepEqual(
+      rows.map((r) => Number(r.xid)).sort((a, b) => a - b),
+      [13, 14, 15],
+      'older rows deleted',
+    );
+  } finally {
+    await reopened.close();
+  }
 });
