@@ -1,4 +1,4 @@
-/** bmnet v1: the boot trace of a MAC (DESIGN §2) — every DHCP exchange, oldest first. Admin/service only. */
+/** bmnet v1: the boot trace of a MAC (DESIGN §2) — every DHCP exchange and TFTP/HTTP request, oldest first. Admin/service only. */
 import type { FastifyInstance } from 'fastify';
 import { InvalidInput, PolicyNotAuthorized } from '../domain/errors.js';
 import { mayUsePrivileged } from '../domain/policy.js';
@@ -14,7 +14,7 @@ function traceToWire(e: StoredTraceEvent) {
   return {
     id: e.id,
     at: new Date(e.atMs).toISOString(),
-    source: 'dhcp',
+    source: e.messageType.startsWith('TFTP ') ? 'tftp' : e.messageType.startsWith('HTTP ') ? 'http' : 'dhcp',
     network_id: e.networkId,
     mac_address: e.mac,
     xid: `0x${e.xid.toString(16).padStart(8, '0')}`,
@@ -28,6 +28,7 @@ function traceToWire(e: StoredTraceEvent) {
     bootfile: e.bootfile,
     relay: e.relay,
     relay_agent_info: e.relayAgentInfo,
+    detail: e.detail,
   };
 }
 

@@ -123,7 +123,14 @@ export function toDhcpTraceEvent(entry: BootTraceEntry, mac: Mac, networkId: str
     bootfile: entry.file,
     relay: null,
     relayAgentInfo: null,
+    detail: traceDetail(entry),
   };
+}
+
+/** `4194304 bytes`, `1024 bytes; timeout` or the refusal, for the trace's detail column. */
+function traceDetail(entry: BootTraceEntry): string | null {
+  const parts = [entry.bytes === null ? null : `${entry.bytes} bytes`, entry.detail].filter((x) => x !== null);
+  return parts.length === 0 ? null : parts.join('; ');
 }
 
 /**

@@ -1,4 +1,4 @@
-/** `bmnet boot-trace MAC`: where a PXE boot got to — every DHCP exchange of the MAC, oldest first. */
+/** `bmnet boot-trace MAC`: where a PXE boot got to — every DHCP exchange and TFTP/HTTP request of the MAC, oldest first. */
 import type { Command } from 'commander';
 import { type ApiTarget, apiCall } from './client.js';
 import { newTable } from './table.js';
@@ -16,6 +16,7 @@ interface TraceJson {
   ip_address: string | null;
   bootfile: string | null;
   relay: string | null;
+  detail: string | null;
 }
 
 export function bootTraceCommands(program: Command, target: () => ApiTarget): void {
@@ -31,7 +32,18 @@ export function bootTraceCommands(program: Command, target: () => ApiTarget): vo
         'GET',
         `/v1/boot-trace?${query.toString()}`,
       );
-      const t = newTable(['time', 'network', 'xid', 'request', 'arch', 'client', 'answer', 'address', 'bootfile']);
+      const t = newTable([
+        'time',
+        'network',
+        'xid',
+        'request',
+        'arch',
+        'client',
+        'answer',
+        'address',
+        'bootfile',
+        'detail',
+      ]);
       for (const e of events) {
         t.push([
           e.at,
@@ -43,6 +55,7 @@ export function bootTraceCommands(program: Command, target: () => ApiTarget): vo
           e.drop_reason ? `${e.answer} (${e.drop_reason})` : e.answer,
           e.ip_address ?? '-',
           e.bootfile ?? '-',
+          e.detail ?? '',
         ]);
       }
       process.stdout.write(events.length === 0 ? `no boot trace for ${mac}\n` : `${t.toString()}\n`);

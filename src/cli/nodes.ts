@@ -25,6 +25,7 @@ interface TraceJson {
   bootfile: string | null;
   client_arch: number | null;
   user_class: string | null;
+  detail: string | null;
 }
 interface OperationJson {
   id: string;
@@ -221,7 +222,7 @@ export function nodeCommands(program: Command, target: () => ApiTarget): void {
           `/v1/boot-trace?mac=${encodeURIComponent(nic.mac)}&limit=1000`,
         );
         process.stdout.write(`${nic.mac}: ${r.boot_trace.length} events\n`);
-        const t = newTable(['time', 'event', 'answer', 'address', 'file', 'client']);
+        const t = newTable(['time', 'event', 'answer', 'address', 'file', 'client', 'detail']);
         for (const e of r.boot_trace) {
           const client = [e.client_arch === null ? '' : `arch ${e.client_arch}`, e.user_class ?? '']
             .filter(Boolean)
@@ -233,6 +234,7 @@ export function nodeCommands(program: Command, target: () => ApiTarget): void {
             e.ip_address ?? '',
             e.bootfile ?? '',
             client,
+            e.detail ?? '',
           ]);
         }
         process.stdout.write(`${t.toString()}\n`);

@@ -111,6 +111,8 @@ export interface BootTraceEvent {
   /** giaddr when relayed, and option 82 as hex (RFC 3046), recorded for the operator. */
   readonly relay: string | null;
   readonly relayAgentInfo: string | null;
+  /** TFTP/HTTP events: bytes sent and how long it took, or why it was refused or failed; null for DHCP. */
+  readonly detail: string | null;
 }
 
 export type DhcpOutcome =
@@ -189,6 +191,7 @@ function traceOf(
     bootfile,
     relay: p.giaddr === ZERO_ADDRESS ? null : p.giaddr,
     relayAgentInfo: p.options.get(Opt.RelayAgentInfo)?.toString('hex') ?? null,
+    detail: null,
   };
 }
 

@@ -619,6 +619,7 @@ function traceRow(e: BootTraceEvent | null) {
     bootfile: e?.bootfile ?? null,
     relay: e?.relay ?? null,
     relay_agent_info: e?.relayAgentInfo ?? null,
+    detail: e?.detail ?? null,
   };
 }
 
@@ -652,5 +653,6 @@ export async function readBootTrace(store: Store, mac: Mac, limit: number): Prom
     bootfile: r.bootfile,
     relay: r.relay,
     relayAgentInfo: r.relay_agent_info,
+    detail: r.detail,
   }));
 }

@@ -257,6 +257,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropIndex('boot_trace_mac').execute();
       },
     },
+    '0007-boot-trace-detail': {
+      async up(db: Kysely<unknown>) {
+        // TFTP/HTTP events: bytes sent, or why a request was refused or failed
+        await db.schema.alterTable('boot_trace').addColumn('detail', 'text').execute();
+      },
+    },
   };
 }
 

@@ -145,6 +145,7 @@ export interface BootTraceTable {
   bootfile: string | null;
   relay: string | null;
   relay_agent_info: string | null;
+  detail: string | null;
 }
 
 export interface NodesTable {

@@ -204,6 +204,8 @@ test('the boot trace shows DISCOVER → ACK → TFTP → done, then the HTTP fet
   assert.equal(ack?.bootfile, `ipxe/${NODE}.ipxe`);
   const tftpDone = steps[at[3] ?? 0];
   assert.equal(tftpDone.bootfile, `ipxe/${NODE}.ipxe`);
+  assert.equal(tftpDone.source, 'tftp');
+  assert.match(String(tftpDone.detail), /^\d+ bytes$/, 'a completed transfer names its bytes');
   assert.equal(tftpDone.ip_address, ack?.ip_address);
   // the chain URL holds a space: the script carried it as a hex setting, and iPXE sent it percent-encoded
   assert.equal(steps[at[5] ?? 0].bootfile, '/stage%202.ipxe');

@@ -205,6 +205,7 @@ test('the boot trace keeps the newest events per MAC and in total, oldest first'
     bootfile: 'a.efi',
     relay: null,
     relayAgentInfo: null,
+    detail: null,
   });
   for (let xid = 1; xid <= 5; xid++) await state.recordTrace(event(MAC, xid));
   assert.deepEqual(

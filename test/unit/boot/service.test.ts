@@ -48,20 +48,32 @@ const entry: BootTraceEntry = {
   detail: null,
 };
 
-for (const { name, e, want } of [
-  { name: 'TFTP request', e: { ...entry, kind: 'request' as const, bytes: null }, want: 'TFTP RRQ' },
-  { name: 'TFTP completed', e: entry, want: 'TFTP done' },
-  { name: 'TFTP failed', e: { ...entry, kind: 'failed' as const, detail: 'timeout' }, want: 'TFTP failed' },
+for (const { name, e, want, detail } of [
+  { name: 'TFTP request', e: { ...entry, kind: 'request' as const, bytes: null }, want: 'TFTP RRQ', detail: null },
+  { name: 'TFTP completed', e: entry, want: 'TFTP done', detail: '120 bytes' },
+  {
+    name: 'TFTP failed',
+    e: { ...entry, kind: 'failed' as const, detail: 'timeout' },
+    want: 'TFTP failed',
+    detail: '120 bytes; timeout',
+  },
   {
     name: 'HTTP GET',
-    e: { ...entry, protocol: 'http' as const, kind: 'request' as const, method: 'GET' },
+    e: { ...entry, protocol: 'http' as const, kind: 'request' as const, method: 'GET', bytes: null },
     want: 'HTTP GET',
+    detail: null,
   },
-  { name: 'HTTP refused', e: { ...entry, protocol: 'http' as const, kind: 'refused' as const }, want: 'HTTP refused' },
+  {
+    name: 'HTTP refused',
+    e: { ...entry, protocol: 'http' as const, kind: 'refused' as const, bytes: null, detail: '404 Not Found' },
+    want: 'HTTP refused',
+    detail: '404 Not Found',
+  },
 ]) {
   test(`a ${name} is stored in the boot trace as '${want}'`, () => {
     const row = toDhcpTraceEvent(e, parseMac('52:54:00:00:00:02'), 'net-1');
     assert.equal(row.messageType, want);
+    assert.equal(row.detail, detail);
     assert.ok(row.messageType.length <= 16); // boot_trace.message_type is varchar(16)
     assert.equal(row.bootfile, 'ipxe/n1.ipxe');
     assert.equal(row.address, '10.0.0.50');

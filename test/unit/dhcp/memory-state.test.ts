@@ -64,6 +64,7 @@ test('the boot trace is bounded per MAC and in MACs', async () => {
     bootfile: null,
     relay: null,
     relayAgentInfo: null,
+    detail: null,
   });
   for (let i = 0; i < 5; i++) await s.recordTrace(event('02:00:00:00:00:01', i));
   assert.deepEqual(
