@@ -54,7 +54,8 @@ const OPTIONS_OFFSET = 240;
 /** RFC 1542 §2.1: a BOOTP message is at least 300 bytes; relays and old ROMs may drop shorter ones. */
 export const MIN_MESSAGE_BYTES = 300;
 
-type Chunks = Map<number, Buffer[]>;
+/** Option values by code; a code seen again is joined to its earlier parts in order (RFC 3396 §5). */
+type Chunks = Map<number, Buffer>;
 
 /** Walks one options area; fills `chunks`; returns the overload value seen (0 when none) or a failure. */
 function readArea(
@@ -84,9 +85,8 @@ function readArea(
       if (overload !== Overload.File && overload !== Overload.Sname && overload !== Overload.Both)
         return 'bad-overload';
     } else {
-      const list = chunks.get(code);
-      if (list) list.push(data);
-      else chunks.set(code, [data]);
+      const before = chunks.get(code);
+      chunks.set(code, before ? Buffer.concat([before, data]) : data);
     }
     i += 2 + len;
   }
@@ -119,8 +119,7 @@ export function decodePacket(buf: Buffer): DecodeResult {
     const r = readArea(buf, SNAME.offset, SNAME.offset + SNAME.length, chunks, false);
     if (typeof r === 'string') return { ok: false, reason: r };
   }
-  const options = new Map<number, Buffer>();
-  for (const [code, parts] of chunks) options.set(code, Buffer.concat(parts));
+  const options: ReadonlyMap<number, Buffer> = chunks;
 
   return {
     ok: true,
