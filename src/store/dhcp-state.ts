@@ -167,6 +167,8 @@ export class StoreDhcpState implements DhcpState {
   private readonly traceIdsByMac = new Map<Mac, number[]>();
   /** Every id at or below this is deleted by the total retention. */
   private traceCut = 0;
+  /** The size of `traceIdsByMac` at which MACs with no live ids are dropped next. */
+  private traceSweepAt: number;
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private readonly tracePerMac: number;
@@ -181,6 +183,7 @@ export class StoreDhcpState implements DhcpState {
   ) {
     this.tracePerMac = o.tracePerMac ?? 200;
     this.traceTotal = o.traceTotal ?? 100_000;
+    this.traceSweepAt = this.traceTotal / 4;
     // a batch is one transaction that blocks the event loop while it runs: small enough for a short stall
     this.traceBatch = o.traceBatch ?? 256;
     this.traceFlushMs = o.traceFlushMs ?? 100;
@@ -222,8 +225,9 @@ export class StoreDhcpState implements DhcpState {
   /**
    * Applies the change to the network's lease table at once and resolves when it is committed (an
    * offer's hold at once: `mustBeDurable`): changes are written together in one transaction (group
-   * commit, see LEASE_COMMIT_INTERVAL_MS), each address as the table has it then. A failed write rejects every change of that batch and drops the
-   * tables involved, so the next packet sees what is durable.
+   * commit, see LEASE_COMMIT_INTERVAL_MS), each address as the table has it then. A failed write
+   * rejects every change of that batch and drops the tables involved, so the next packet sees what is
+   * durable.
    */
   persistLease(decision: LeaseDecision): Promise<void> {
     const table = this.tables.get(decision.networkId);
@@ -504,10 +508,11 @@ export class StoreDhcpState implements DhcpState {
           for (const id of ids.splice(0, ids.length - this.tracePerMac)) cut.push([id]);
       }
       await this.statements.deleteTraces.write(t, cut);
-      // MACs not seen for long keep ids the total cut removed: drop them now and then
-      if (this.traceIdsByMac.size > this.traceTotal / 4) {
+      // MACs not seen for long keep ids the total cut removed: dropped when the map doubled since the last sweep
+      if (this.traceIdsByMac.size > this.traceSweepAt) {
         for (const [mac, ids] of this.traceIdsByMac)
           if ((ids.at(-1) ?? 0) <= this.traceCut) this.traceIdsByMac.delete(mac);
+        this.traceSweepAt = Math.max(this.traceTotal / 4, 2 * this.traceIdsByMac.size);
       }
     });
   }
