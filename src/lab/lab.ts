@@ -11,7 +11,7 @@ import { parseConfig } from '../config/load.js';
 import type { Logger } from '../logging.js';
 import { type Running, serve } from '../main.js';
 import { isAlive, isRoot, run, start, stop, tryRun, until } from './exec.js';
-import { type OvsTestbed, removeStale, startOvs } from './ovs-switch.js';
+import { type OvsTestbed, removeStale, startOvs, torConfigYaml } from './ovs-switch.js';
 import { type PxeVm, requireQemu, startPxeVm } from './vm.js';
 
 const QUARANTINE = 999;
@@ -123,18 +123,7 @@ export async function labUp(o: LabOptions): Promise<Lab> {
       `listen: 127.0.0.1:${o.port}
 database: sqlite:${join(o.dir, 'bmnet.db')}
 log: {level: warn}
-network:
-  physnets:
-    physnet1:
-      vlan_ranges: ["1000:1999"]
-      bridge: {name: ${ovs.bridge}, ovsdb: "${ovs.remote}", netns: ${ovs.namespace}}
-switches:
-  - name: tor1
-    physnets: [physnet1]
-    driver: ovsdb
-    ovsdb: {remote: "${ovs.remote}", bridge: ${ovs.bridge}}
-    unbound: {vlan: ${QUARANTINE}}
-    batch_window_ms: 10
+${torConfigYaml(ovs, { quarantineVlan: QUARANTINE, batchWindowMs: 10 })}
 dhcp: {mode: attach}
 boot:
   mode: attach

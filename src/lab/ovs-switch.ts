@@ -109,6 +109,29 @@ async function requirePeers(): Promise<void> {
   if (!existsSync(SCHEMA)) throw new Error(`${SCHEMA} is missing: ${INSTALL_HINT}`);
 }
 
+/**
+ * The config (YAML) that puts bmnet in charge of this switch as the ToR `tor1` of `physnet1` (provider VLANs
+ * 1000-1999), with the bridge as the physnet's attachment bridge for DHCP and boot: the lab and the tests that
+ * run the whole chain on one switch share it.
+ */
+export function torConfigYaml(
+  ovs: OvsTestbed,
+  o: { readonly quarantineVlan: number; readonly batchWindowMs: number },
+): string {
+  return `network:
+  physnets:
+    physnet1:
+      vlan_ranges: ["1000:1999"]
+      bridge: {name: ${ovs.bridge}, ovsdb: "${ovs.remote}", netns: ${ovs.namespace}}
+switches:
+  - name: tor1
+    physnets: [physnet1]
+    driver: ovsdb
+    ovsdb: {remote: "${ovs.remote}", bridge: ${ovs.bridge}}
+    unbound: {vlan: ${o.quarantineVlan}}
+    batch_window_ms: ${o.batchWindowMs}`;
+}
+
 /** Removes testbeds left by killed runs: daemons (by pidfile), namespaces and rundirs whose pid is dead. */
 export async function removeStale(): Promise<void> {
   const entries = await readdir('/tmp').catch(() => [] as string[]);

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Body, startBmnet, type TestBmnet } from '../helpers/bmnet.js';
 import { uniqueName } from '../helpers/netns.js';
-import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.js';
+import { type OvsTestbed, removeStale, startOvs, type TestHost, torConfigYaml } from '../helpers/ovs-testbed.js';
 import { type PxeVm, requireQemu, startPxeVm } from '../helpers/qemu.js';
 import { isRoot, run, start, stop, tryRun, until } from '../helpers/sh.js';
 
@@ -99,18 +99,7 @@ before(async () => {
   await run('ip', ['-n', ovs.namespace, 'link', 'set', tap, 'up']);
   await ovs.vsctl('add-port', ovs.bridge, tap, '--', 'set', 'port', tap, `tag=${Q}`);
 
-  b = await startBmnet(`network:
-  physnets:
-    physnet1:
-      vlan_ranges: ["1000:1999"]
-      bridge: {name: ${ovs.bridge}, ovsdb: "${ovs.remote}", netns: ${ovs.namespace}}
-switches:
-  - name: tor1
-    physnets: [physnet1]
-    driver: ovsdb
-    ovsdb: {remote: "${ovs.remote}", bridge: ${ovs.bridge}}
-    unbound: {vlan: ${Q}}
-    batch_window_ms: 10
+  b = await startBmnet(`${torConfigYaml(ovs, { quarantineVlan: Q, batchWindowMs: 10 })}
 reconciler: {resync_seconds: 5, retry_initial_ms: 50, retry_max_ms: 500}
 dhcp: {mode: attach}
 boot:

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startBmnet, type TestBmnet } from '../helpers/bmnet.js';
-import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.js';
+import { type OvsTestbed, removeStale, startOvs, type TestHost, torConfigYaml } from '../helpers/ovs-testbed.js';
 import { run, tryRun, until } from '../helpers/sh.js';
 
 const Q = 994;
@@ -23,18 +23,7 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'bmnet-rd-'));
   ovs = await startOvs({ tag: 'rd' });
   node = await ovs.addHost({ name: 'node', tag: Q });
-  b = await startBmnet(`network:
-  physnets:
-    physnet1:
-      vlan_ranges: ["1000:1999"]
-      bridge: {name: ${ovs.bridge}, ovsdb: "${ovs.remote}", netns: ${ovs.namespace}}
-switches:
-  - name: tor1
-    physnets: [physnet1]
-    driver: ovsdb
-    ovsdb: {remote: "${ovs.remote}", bridge: ${ovs.bridge}}
-    unbound: {vlan: ${Q}}
-    batch_window_ms: 5
+  b = await startBmnet(`${torConfigYaml(ovs, { quarantineVlan: Q, batchWindowMs: 5 })}
 dhcp: {mode: attach}
 boot: {mode: off}
 `);
