@@ -1,4 +1,5 @@
 /** Starts bmnet in-process on loopback with a fresh SQLite file, and talks to its API over real HTTP. */
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,18 @@ export interface TestBmnet {
   /** Creates a bare-metal port on `networkId` bound to host `node-1` over these links. */
   bindPort(networkId: string, links: Body[], extraProfile?: Body): Promise<Body>;
   close(): Promise<void>;
+}
+
+/** A JSON request to the bmnet at `url` that must succeed (2xx, else the assertion names the answer); its body. */
+export async function callOk(url: string, method: string, path: string, body?: unknown): Promise<Body> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
 }
 
 /** `extraYaml` is appended to a config with listen 127.0.0.1:0 and a temp database. */

@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/logging.js';
 import { type Running, serve } from '../../src/main.js';
-import type { Body } from '../helpers/bmnet.js';
+import { type Body, callOk } from '../helpers/bmnet.js';
 import {
   addNamespace,
   addVeth,
@@ -32,16 +32,8 @@ let running: Running | undefined;
 let relay: ChildProcess | undefined;
 let dir = '';
 
-async function ok(method: string, path: string, body?: unknown): Promise<Body> {
-  const res = await fetch(`${running?.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const ok = (method: string, path: string, body?: unknown): Promise<Body> =>
+  callOk(String(running?.url), method, path, body);
 
 before(async () => {
   if (skip) return;

@@ -12,7 +12,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { attachmentNames } from '../../src/dhcp/attachments.js';
 import { silentLogger } from '../../src/logging.js';
 import { type Running, serve } from '../../src/main.js';
-import type { Body } from '../helpers/bmnet.js';
+import { type Body, callOk } from '../helpers/bmnet.js';
 import { type OvsTestbed, removeStale, startOvs } from '../helpers/ovs-testbed.js';
 import { isRoot, run, tryRun, until } from '../helpers/sh.js';
 
@@ -25,16 +25,8 @@ let running: Running | undefined;
 let dir = '';
 const networkIds: string[] = [];
 
-async function ok(method: string, path: string, body?: unknown): Promise<Body> {
-  const res = await fetch(`${running?.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const ok = (method: string, path: string, body?: unknown): Promise<Body> =>
+  callOk(String(running?.url), method, path, body);
 
 /** How many of our networks' attachment namespaces exist (other bmnet processes may have their own). */
 async function attachmentNamespaces(): Promise<number> {

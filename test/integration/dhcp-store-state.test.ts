@@ -14,7 +14,7 @@ import { parseMac } from '../../src/domain/values.js';
 import { silentLogger } from '../../src/logging.js';
 import { type Running, serve } from '../../src/main.js';
 import { StoreDhcpState } from '../../src/store/dhcp-state.js';
-import type { Body } from '../helpers/bmnet.js';
+import { type Body, callOk } from '../helpers/bmnet.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bmnet-dhcp-state-'));
 const yaml = `listen: 127.0.0.1:0\ndatabase: sqlite:${join(dir, 'bmnet.db')}\nlog: {level: silent}\n`;
@@ -26,16 +26,8 @@ let state: StoreDhcpState;
 let net: Body;
 let sub: Body;
 
-async function call(method: string, path: string, body?: unknown): Promise<Body> {
-  const res = await fetch(`${running.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const call = (method: string, path: string, body?: unknown): Promise<Body> =>
+  callOk(String(running.url), method, path, body);
 
 const options = (relayAddress: string | null = null) => ({
   leaseSeconds: 600,
