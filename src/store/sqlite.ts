@@ -1,4 +1,6 @@
 /** The embedded SQLite adapter (better-sqlite3 12). */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import { Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
 import { migrateToLatest } from './migrations.js';
@@ -33,6 +35,66 @@ function withStatementCache(db: SQLite.Database): SqliteDatabase {
   };
 }
 
+/** How often the checkpoint thread copies the WAL into the database. */
+const CHECKPOINT_INTERVAL_MS = 50;
+/**
+ * The WAL size (pages of 4 KiB) at which a commit on the main connection checkpoints by itself: only
+ * reached when the checkpoint thread cannot keep up (or the WAL never finds a moment to restart under
+ * a continuous stream of commits), so the WAL stays bounded whatever happens.
+ */
+const BACKSTOP_CHECKPOINT_PAGES = 16_384;
+
+/**
+ * WAL checkpoints off the event loop. SQLite checkpoints in the connection whose commit took the WAL
+ * past 1,000 pages: it copies them into the database file and fsyncs it, 5–12 ms during which the event
+ * loop — every DHCP reply, every API request — waits (measured under DHCP load: 3–6 per second). This
+ * thread has its own connection and checkpoints PASSIVE (never waits for the writer nor blocks it) every
+ * CHECKPOINT_INTERVAL_MS. Plain CommonJS evaluated in the worker: it needs no TypeScript loader.
+ */
+const CHECKPOINTER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.path, { fileMustExist: true });
+db.pragma('busy_timeout = 5000');
+const timer = setInterval(() => {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch (err) {
+    parentPort.postMessage({ error: String(err && err.message || err) });
+  }
+}, workerData.intervalMs);
+parentPort.on('message', () => {
+  clearInterval(timer);
+  db.close();
+  parentPort.close();
+});
+`;
+
+function startCheckpointer(path: string): { stop(): Promise<void> } {
+  const worker = new Worker(CHECKPOINTER_SOURCE, {
+    eval: true,
+    workerData: {
+      module: createRequire(import.meta.url).resolve('better-sqlite3'),
+      path,
+      intervalMs: CHECKPOINT_INTERVAL_MS,
+    },
+  });
+  worker.unref(); // a store left open does not keep the process alive
+  // a failing checkpoint thread leaves the backstop checkpoint of the main connection: nothing is lost
+  worker.on('message', (m: { error?: string }) => {
+    if (m.error) process.emitWarning(`sqlite checkpoint failed: ${m.error}`);
+  });
+  worker.on('error', (err) => process.emitWarning(`sqlite checkpoint thread stopped: ${err.message}`));
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  return {
+    stop: () => {
+      worker.ref(); // closing waits for the thread to close its connection
+      worker.postMessage('stop');
+      return exited;
+    },
+  };
+}
+
 export async function openSqliteStore(path: string, clock: () => number = Date.now): Promise<Store> {
   const sqlite = new SQLite(path);
   // WAL: readers never block the writer; a commit survives a crash of bmnet once it returns.
@@ -42,5 +104,16 @@ export async function openSqliteStore(path: string, clock: () => number = Date.n
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   await migrateToLatest(db as Kysely<unknown>, 'sqlite');
-  return new Store(db, 'sqlite', () => isoSeconds(clock()));
+  const inMemory = path === ':memory:' || path === '';
+  let checkpointer: { stop(): Promise<void> } | null = null;
+  if (!inMemory) {
+    sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+    checkpointer = startCheckpointer(path);
+  }
+  return new Store(
+    db,
+    'sqlite',
+    () => isoSeconds(clock()),
+    async () => await checkpointer?.stop(),
+  );
 }

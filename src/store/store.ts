@@ -492,6 +492,8 @@ export class Store extends Repos {
     private readonly kysely: Kysely<Database>,
     readonly dialect: 'sqlite' | 'postgres',
     private readonly clock: () => string,
+    /** Runs after the database is closed: the adapter's own threads or connections. */
+    private readonly afterClose: () => Promise<void> = async () => {},
   ) {
     super(kysely, clock);
     this.feed.setMaxListeners(0);
@@ -512,6 +514,7 @@ export class Store extends Repos {
 
   async close(): Promise<void> {
     await this.kysely.destroy();
+    await this.afterClose();
   }
 }
 
