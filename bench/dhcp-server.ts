@@ -3,11 +3,13 @@
  * with one network and subnet made through the Neutron port logic, then the store-backed state (durable
  * leases, boot trace) behind a relay listener — the way `dhcp.mode: relay` runs.
  *   node --import tsx bench/dhcp-server.ts --listen IP:67 --db FILE --subnet CIDR --pool START-END
- *        [--mode dynamic|reservation] [--clients N] [--lease-seconds S]
+ *        [--mode dynamic|reservation] [--clients N] [--lease-seconds S] [--diagnose]
  * dynamic: the pool is a dynamic pool (unknown MACs get leases). reservation: N ports with the MACs
  * perfdhcp -R N uses (its base MAC 00:0c:01:02:03:04 with the random number r < N added octet by octet
  * from the last one) and fixed IPs START + r. The socket is bound only when the data is in place (the
  * harness waits for port 67). Runs until SIGTERM or SIGINT, then prints its counters on stderr.
+ * --diagnose: a line per second on stderr of what held the event loop — GC pauses, event-loop delay,
+ * SQLite statements slower than 1 ms — so a latency tail can be matched to its cause (bench/stalls.ts).
  */
 import { createSocket } from 'node:dgram';
 import { parseArgs } from 'node:util';
@@ -15,6 +17,7 @@ import { Registry } from 'prom-client';
 import { createDhcpMetrics, startDhcpServer } from '../src/dhcp/server.js';
 import { silentLogger } from '../src/logging.js';
 import { setUpBenchDhcp } from './dhcp-setup.js';
+import { watchStalls } from './stalls.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +28,7 @@ const { values } = parseArgs({
     mode: { type: 'string', default: 'dynamic' },
     clients: { type: 'string', default: '1000' },
     'lease-seconds': { type: 'string', default: '3600' },
+    diagnose: { type: 'boolean', default: false },
   },
 });
 const listen = /^(.*):(\d+)$/.exec(values.listen);
@@ -35,6 +39,7 @@ if (!listen?.[1] || !pool?.[1] || !pool[2] || !values.db || !values.subnet) {
 }
 const [host, poolStart, poolEnd] = [listen[1], pool[1], pool[2]];
 const clients = Number(values.clients);
+const stalls = values.diagnose ? watchStalls((line) => process.stderr.write(`${line}\n`)) : null;
 const bench = await setUpBenchDhcp({
   db: values.db,
   subnet: values.subnet,
@@ -67,6 +72,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     void (async () => {
       await server.close();
+      stalls?.stop();
       await bench.close();
       process.stderr.write(`${await registry.metrics()}\n`);
       process.exit(0);

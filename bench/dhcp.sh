@@ -2,8 +2,11 @@
 # bench/dhcp.sh: bmnet's DHCP server (bench/dhcp-server.ts, relay mode, SQLite-backed durable leases and
 # boot trace) against Kea (memfile, persist) and dnsmasq (lease file), measured in one run by
 # ../shared/bench/dhcp-peers.sh with perfdhcp. Root only.
-#   bench/dhcp.sh [dynamic|reservation] [dhcp-peers.sh options…]     e.g. bench/dhcp.sh reservation --clients 2000 --rounds 1
+#   bench/dhcp.sh [dynamic|reservation] [--peers 'NAME…'] [--diagnose] [dhcp-peers.sh options…]
+#   e.g. bench/dhcp.sh reservation --clients 2000 --rounds 1;  bench/dhcp.sh --peers reflector --rate 9800
 # dynamic (default): unknown MACs lease from the pool. reservation: every perfdhcp client MAC owns a port.
+# --peers: the harness's servers measured beside bmnet (default 'kea dnsmasq'; 'reflector' is its ceiling).
+# --diagnose: bmnet logs what held its event loop each second (bench/stalls.ts) to server.out; add --keep.
 # Prints the harness's summary: per server dora_per_s, latency, and ratio_vs_bmnet.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,6 +17,16 @@ if [ ! -x "$PEERS" ]; then
 fi
 MODE=dynamic
 case "${1:-}" in dynamic | reservation) MODE=$1; shift ;; esac
+PEER_NAMES="kea dnsmasq" DIAGNOSE=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --peers)
+      [ $# -ge 2 ] || { echo "bench/dhcp.sh: --peers needs a value" >&2; exit 2; }
+      PEER_NAMES=$2; shift 2 ;;
+    --diagnose) DIAGNOSE=--diagnose; shift ;;
+    *) break ;;
+  esac
+done
 CLIENTS=10000 # the harness's default; the reservation set must cover every MAC perfdhcp -R uses
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
@@ -22,5 +35,6 @@ done
 # tsx is resolved from the repository, so the server starts from there.
 SERVER="cd '$REPO' && exec node --import tsx bench/dhcp-server.ts --mode $MODE --clients $CLIENTS \
   --listen \"\$PB_SERVER_IP:67\" --db \"\$PB_WORKDIR/bmnet.db\" --subnet \"\$PB_SUBNET\" \
-  --pool \"\$PB_POOL_START-\$PB_POOL_END\" --lease-seconds \"\$PB_LEASE_S\""
-exec "$PEERS" --custom bmnet-$MODE="$SERVER" kea dnsmasq "$@"
+  --pool \"\$PB_POOL_START-\$PB_POOL_END\" --lease-seconds \"\$PB_LEASE_S\" $DIAGNOSE"
+# shellcheck disable=SC2086 # PEER_NAMES is a list of words
+exec "$PEERS" --custom bmnet-$MODE="$SERVER" $PEER_NAMES "$@"
