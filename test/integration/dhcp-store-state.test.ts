@@ -181,6 +181,60 @@ test('leases of one burst share a commit: every change resolves durable, an offe
   await call('DELETE', `/v2.0/networks/${net2.id}`);
 });
 
+test('trace events queued meanwhile commit with the leases; a failed trace write loses only the trace', async () => {
+  const THIRD = parseMac('02:cc:00:00:00:03');
+  const event = (xid: number): BootTraceEvent => ({
+    atMs: 5_000 + xid,
+    networkId: net.id,
+    mac: THIRD,
+    xid,
+    messageType: 'request',
+    arch: null,
+    userClass: null,
+    vendorClass: null,
+    answer: 'ack',
+    dropReason: null,
+    address: '10.90.0.105',
+    bootfile: null,
+    relay: null,
+    relayAgentInfo: null,
+    detail: null,
+  });
+  const bind = (ip: string) =>
+    state.persistLease({
+      kind: 'put',
+      networkId: net.id,
+      lease: { mac: THIRD, ip, subnetId: sub.id, state: 'bound', expiresAtMs: 2_000_000_000_000 },
+    });
+  const traced = async () =>
+    (await running.store.builder.selectFrom('boot_trace').select('xid').where('mac_address', '=', THIRD).execute())
+      .map((r) => Number(r.xid))
+      .sort((a, b) => a - b);
+  await state.recordTrace(event(1));
+  await bind('10.90.0.105');
+  assert.deepEqual(await traced(), [1], 'stored by the lease commit, before the trace timer');
+  // the trace table is gone: the lease still commits, the event is lost (and logged)
+  await sql`alter table boot_trace rename to boot_trace_away`.execute(running.store.builder);
+  try {
+    await state.recordTrace(event(2));
+    await bind('10.90.0.106');
+  } finally {
+    await sql`alter table boot_trace_away rename to boot_trace`.execute(running.store.builder);
+  }
+  const lease = await running.store.builder
+    .selectFrom('dhcp_leases')
+    .select('ip_address')
+    .where('mac_address', '=', THIRD)
+    .execute();
+  assert.deepEqual(
+    lease.map((r) => r.ip_address),
+    ['10.90.0.106'],
+  );
+  await state.flushTraces();
+  assert.deepEqual(await traced(), [1]);
+  await state.persistLease({ kind: 'remove', networkId: net.id, ip: '10.90.0.106', mac: THIRD });
+});
+
 test('the boot trace keeps the newest events per MAC and in total, oldest first', async () => {
   const event = (mac: typeof MAC, xid: number): BootTraceEvent => ({
     atMs: 1_000 + xid,
