@@ -67,6 +67,15 @@ const server = startDhcpServer({
   log,
 });
 process.stderr.write(`dhcp-server: ${values.mode} mode on ${values.listen}, network ${networkId}\n`);
+if (stalls) {
+  // the start of each burst after a quiet half second (each harness phase), to align its timestamps
+  let last = 0;
+  socket.on('message', () => {
+    const now = performance.now();
+    if (now - last > 500) process.stderr.write(`burst at_ms=${(performance.timeOrigin + now).toFixed(0)}\n`);
+    last = now;
+  });
+}
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

@@ -7,6 +7,7 @@
 # dynamic (default): unknown MACs lease from the pool. reservation: every perfdhcp client MAC owns a port.
 # --peers: the harness's servers measured beside bmnet (default 'kea dnsmasq'; 'reflector' is its ceiling).
 # --diagnose: bmnet logs what held its event loop each second (bench/stalls.ts) to server.out; add --keep.
+# BMNET_NODE_FLAGS: extra node/V8 flags for bmnet's process (e.g. '--max-semi-space-size=32').
 # Prints the harness's summary: per server dora_per_s, latency, and ratio_vs_bmnet.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,7 +34,7 @@ for ((i = 0; i < ${#args[@]}; i++)); do
   if [ "${args[$i]}" = --clients ] && [ $((i + 1)) -lt ${#args[@]} ]; then CLIENTS=${args[$((i + 1))]}; fi
 done
 # tsx is resolved from the repository, so the server starts from there.
-SERVER="cd '$REPO' && exec node --import tsx bench/dhcp-server.ts --mode $MODE --clients $CLIENTS \
+SERVER="cd '$REPO' && exec node ${BMNET_NODE_FLAGS:-} --import tsx bench/dhcp-server.ts --mode $MODE --clients $CLIENTS \
   --listen \"\$PB_SERVER_IP:67\" --db \"\$PB_WORKDIR/bmnet.db\" --subnet \"\$PB_SUBNET\" \
   --pool \"\$PB_POOL_START-\$PB_POOL_END\" --lease-seconds \"\$PB_LEASE_S\" $DIAGNOSE"
 # shellcheck disable=SC2086 # PEER_NAMES is a list of words

@@ -1,7 +1,8 @@
 /**
  * What holds a benchmark server's event loop, second by second: GC pauses (by kind), the event loop's
- * delay, and SQLite statements that ran longer than 1 ms (better-sqlite3 runs them on the loop). For
- * matching a latency tail to its cause; costs a timer and a clock read per statement.
+ * delay, and SQLite statements that ran longer than 1 ms (better-sqlite3 runs them on the loop); a
+ * pause of 3 ms or more also gets a line of its own with its wall-clock time. For matching a latency
+ * tail to its cause; costs a timer and a clock read per statement.
  */
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import SQLite from 'better-sqlite3';
@@ -13,6 +14,10 @@ const GC_KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak',
 };
 const SLOW_SQL_MS = 1;
+/** A single pause at least this long is also reported on its own line, with its wall-clock time. */
+const REPORT_PAUSE_MS = 3;
+/** Wall-clock milliseconds of a `performance.now()` reading. */
+const wallMs = (at: number) => (performance.timeOrigin + at).toFixed(0);
 
 interface Tally {
   count: number;
@@ -41,7 +46,10 @@ export function watchStalls(write: (line: string) => void): { stop(): void } {
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       const detail = (e as { detail?: { kind?: number } }).detail;
-      addTo(gc, GC_KINDS[detail?.kind ?? -1] ?? 'other', e.duration);
+      const kind = GC_KINDS[detail?.kind ?? -1] ?? 'other';
+      addTo(gc, kind, e.duration);
+      if (e.duration >= REPORT_PAUSE_MS)
+        write(`pause at_ms=${wallMs(e.startTime)} gc:${kind} ms=${e.duration.toFixed(1)}`);
     }
   });
   observer.observe({ entryTypes: ['gc'] });
@@ -61,7 +69,9 @@ export function watchStalls(write: (line: string) => void): { stop(): void } {
       } finally {
         const ms = performance.now() - start;
         if (ms >= SLOW_SQL_MS) {
-          addTo(sql, this.source.slice(0, 24).replace(/\s+/g, '_'), ms);
+          const what = this.source.slice(0, 24).replace(/\s+/g, '_');
+          addTo(sql, what, ms);
+          if (ms >= REPORT_PAUSE_MS) write(`pause at_ms=${wallMs(start)} sql:${what} ms=${ms.toFixed(1)}`);
         }
       }
     };
@@ -73,7 +83,7 @@ export function watchStalls(write: (line: string) => void): { stop(): void } {
   const timer = setInterval(() => {
     const p99 = loop.percentile(99) / 1e6;
     const max = loop.max / 1e6;
-    let line = `stalls t=${((performance.now() - started) / 1000).toFixed(0)}s loop_p99=${p99.toFixed(1)} loop_max=${max.toFixed(1)}`;
+    let line = `stalls t=${((performance.now() - started) / 1000).toFixed(0)}s at_ms=${wallMs(performance.now())} loop_p99=${p99.toFixed(1)} loop_max=${max.toFixed(1)}`;
     for (const [k, t] of gc) line += show(`gc:${k}`, t);
     for (const [k, t] of sql) line += show(`sql:${k}`, t);
     write(line);
