@@ -36,20 +36,23 @@ function withStatementCache(db: SQLite.Database): SqliteDatabase {
 }
 
 /** How often the checkpoint thread copies the WAL into the database. */
-const CHECKPOINT_INTERVAL_MS = 50;
+const CHECKPOINT_INTERVAL_MS = 20;
 /**
- * The WAL size (pages of 4 KiB) at which a commit on the main connection checkpoints by itself: only
- * reached when the checkpoint thread cannot keep up (or the WAL never finds a moment to restart under
- * a continuous stream of commits), so the WAL stays bounded whatever happens.
+ * The WAL size (pages) at which a commit on the main connection checkpoints by itself, as SQLite does
+ * at 1,000 by default. Needed: the WAL restarts from its start only when a commit finds every frame
+ * copied, which a checkpoint in another thread never ensures under a steady stream of commits (the WAL
+ * then grows without end). By then the thread has copied all but the last few milliseconds' frames,
+ * so this checkpoint is short: the few frames and the fsyncs.
  */
-const BACKSTOP_CHECKPOINT_PAGES = 16_384;
+const MAIN_CHECKPOINT_PAGES = 4096;
 
 /**
  * WAL checkpoints off the event loop. SQLite checkpoints in the connection whose commit took the WAL
  * past 1,000 pages: it copies them into the database file and fsyncs it, 5–12 ms during which the event
  * loop — every DHCP reply, every API request — waits (measured under DHCP load: 3–6 per second). This
  * thread has its own connection and checkpoints PASSIVE (never waits for the writer nor blocks it) every
- * CHECKPOINT_INTERVAL_MS. Plain CommonJS evaluated in the worker: it needs no TypeScript loader.
+ * CHECKPOINT_INTERVAL_MS, so the main connection's own checkpoint (MAIN_CHECKPOINT_PAGES) finds little
+ * left to copy. Plain CommonJS evaluated in the worker: it needs no TypeScript loader.
  */
 const CHECKPOINTER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -60,7 +63,7 @@ const timer = setInterval(() => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
   } catch (err) {
-    parentPort.postMessage({ error: String(err && err.message || err) });
+    parentPort.postMessage({ error: String((err && err.message) || err) });
   }
 }, workerData.intervalMs);
 parentPort.on('message', () => {
@@ -80,7 +83,7 @@ function startCheckpointer(path: string): { stop(): Promise<void> } {
     },
   });
   worker.unref(); // a store left open does not keep the process alive
-  // a failing checkpoint thread leaves the backstop checkpoint of the main connection: nothing is lost
+  // a failing checkpoint thread leaves the main connection's own checkpoint: nothing is lost
   worker.on('message', (m: { error?: string }) => {
     if (m.error) process.emitWarning(`sqlite checkpoint failed: ${m.error}`);
   });
@@ -107,7 +110,7 @@ export async function openSqliteStore(path: string, clock: () => number = Date.n
   const inMemory = path === ':memory:' || path === '';
   let checkpointer: { stop(): Promise<void> } | null = null;
   if (!inMemory) {
-    sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+    sqlite.pragma(`wal_autocheckpoint = ${MAIN_CHECKPOINT_PAGES}`);
     checkpointer = startCheckpointer(path);
   }
   return new Store(
