@@ -1,5 +1,6 @@
 /** bmnet v1: the boot trace of a MAC (DESIGN §2) — every DHCP exchange and TFTP/HTTP request, oldest first. Admin/service only. */
 import type { FastifyInstance } from 'fastify';
+import { traceSource } from '../boot/trace-type.js';
 import { InvalidInput, PolicyNotAuthorized } from '../domain/errors.js';
 import { mayUsePrivileged } from '../domain/policy.js';
 import { type Mac, parseMac } from '../domain/values.js';
@@ -14,7 +15,7 @@ function traceToWire(e: StoredTraceEvent) {
   return {
     id: e.id,
     at: new Date(e.atMs).toISOString(),
-    source: e.messageType.startsWith('TFTP ') ? 'tftp' : e.messageType.startsWith('HTTP ') ? 'http' : 'dhcp',
+    source: traceSource(e.messageType),
     network_id: e.networkId,
     mac_address: e.mac,
     xid: `0x${e.xid.toString(16).padStart(8, '0')}`,

@@ -18,6 +18,7 @@ import { renderIpxeScript } from './ipxe-script.js';
 import { NamespaceSockets } from './netns-sockets.js';
 import { ErrorCode } from './tftp/codec.js';
 import { startTftpServer, type TftpEvent, type TftpServer } from './tftp/server.js';
+import { bootMessageType } from './trace-type.js';
 
 /** One boot-trace fact from TFTP or HTTP. */
 export interface BootTraceEntry {
@@ -102,9 +103,8 @@ export async function nodeScript(
 
 /**
  * A boot-trace entry as a row of the DHCP boot trace (`dhcp/pipeline.ts` BootTraceEvent, `GET
- * /v1/boot-trace`): the message type says protocol and step (`TFTP RRQ`, `TFTP done`, `HTTP GET`,
- * `HTTP failed`…), `bootfile` the file, `address` the client. The table has no column for bytes or a
- * failure reason yet; those stay in the entry (and the log).
+ * /v1/boot-trace`): the message type says protocol and step (`trace-type.ts`), `bootfile` the file,
+ * `address` the client, `detail` the bytes sent and why a request was refused or failed.
  */
 export function toDhcpTraceEvent(entry: BootTraceEntry, mac: Mac, networkId: string): BootTraceEvent {
   const step = entry.kind === 'request' ? entry.method : entry.kind === 'completed' ? 'done' : entry.kind;
@@ -113,7 +113,7 @@ export function toDhcpTraceEvent(entry: BootTraceEntry, mac: Mac, networkId: str
     networkId,
     mac,
     xid: 0,
-    messageType: `${entry.protocol.toUpperCase()} ${step}`,
+    messageType: bootMessageType(entry.protocol, step),
     arch: null,
     userClass: null,
     vendorClass: null,

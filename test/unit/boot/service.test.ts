@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type BootTraceEntry, nodeScript, toDhcpTraceEvent } from '../../../src/boot/service.js';
+import { traceSource } from '../../../src/boot/trace-type.js';
 import { parseConfig } from '../../../src/config/load.js';
 import type { Node } from '../../../src/domain/node.js';
 import { parseMac } from '../../../src/domain/values.js';
@@ -48,6 +49,11 @@ const entry: BootTraceEntry = {
   detail: null,
 };
 
+test('a DHCP message type reads back as source dhcp', () => {
+  assert.equal(traceSource('discover'), 'dhcp');
+  assert.equal(traceSource('ack'), 'dhcp');
+});
+
 for (const { name, e, want, detail } of [
   { name: 'TFTP request', e: { ...entry, kind: 'request' as const, bytes: null }, want: 'TFTP RRQ', detail: null },
   { name: 'TFTP completed', e: entry, want: 'TFTP done', detail: '120 bytes' },
@@ -74,6 +80,7 @@ for (const { name, e, want, detail } of [
     const row = toDhcpTraceEvent(e, parseMac('52:54:00:00:00:02'), 'net-1');
     assert.equal(row.messageType, want);
     assert.equal(row.detail, detail);
+    assert.equal(traceSource(row.messageType), e.protocol);
     assert.ok(row.messageType.length <= 16); // boot_trace.message_type is varchar(16)
     assert.equal(row.bootfile, 'ipxe/n1.ipxe');
     assert.equal(row.address, '10.0.0.50');
