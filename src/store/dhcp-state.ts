@@ -628,7 +628,7 @@ function compileStatements(db: Db) {
 
 type Statements = ReturnType<typeof compileStatements>;
 
-/** In the column order of `upsertLease`. */
+/** In the column order of `upsertLeases`. */
 function leaseParams(networkId: string, l: Lease): unknown[] {
   return [networkId, l.ip, l.mac, l.subnetId, l.state, l.expiresAtMs];
 }

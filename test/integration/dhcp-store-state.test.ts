@@ -40,6 +40,26 @@ const options = (relayAddress: string | null = null) => ({
 
 const view = () => state.view({ kind: 'attached', networkId: net.id }, '0.0.0.0');
 
+/** A DHCP boot-trace event of `mac` on the test network (an iPXE DISCOVER answered with an offer), with `fields` changed. */
+const traceEvent = (mac: typeof MAC, xid: number, fields: Partial<BootTraceEvent> = {}): BootTraceEvent => ({
+  atMs: 1_000 + xid,
+  networkId: net.id,
+  mac,
+  xid,
+  messageType: 'discover',
+  arch: 7,
+  userClass: 'iPXE',
+  vendorClass: null,
+  answer: 'offer',
+  dropReason: null,
+  address: '10.90.0.20',
+  bootfile: 'a.efi',
+  relay: null,
+  relayAgentInfo: null,
+  detail: null,
+  ...fields,
+});
+
 before(async () => {
   running = await serve(parseConfig(yaml), log);
   state = await StoreDhcpState.open(running.store, options());
@@ -183,23 +203,8 @@ test('leases of one burst share a commit: every change resolves durable, an offe
 
 test('trace events queued meanwhile commit with the leases; a failed trace write loses only the trace', async () => {
   const THIRD = parseMac('02:cc:00:00:00:03');
-  const event = (xid: number): BootTraceEvent => ({
-    atMs: 5_000 + xid,
-    networkId: net.id,
-    mac: THIRD,
-    xid,
-    messageType: 'request',
-    arch: null,
-    userClass: null,
-    vendorClass: null,
-    answer: 'ack',
-    dropReason: null,
-    address: '10.90.0.105',
-    bootfile: null,
-    relay: null,
-    relayAgentInfo: null,
-    detail: null,
-  });
+  const event = (xid: number) =>
+    traceEvent(THIRD, xid, { messageType: 'request', answer: 'ack', address: '10.90.0.105' });
   const bind = (ip: string) =>
     state.persistLease({
       kind: 'put',
@@ -236,23 +241,7 @@ test('trace events queued meanwhile commit with the leases; a failed trace write
 });
 
 test('the boot trace keeps the newest events per MAC and in total, oldest first', async () => {
-  const event = (mac: typeof MAC, xid: number): BootTraceEvent => ({
-    atMs: 1_000 + xid,
-    networkId: net.id,
-    mac,
-    xid,
-    messageType: 'discover',
-    arch: 7,
-    userClass: 'iPXE',
-    vendorClass: null,
-    answer: 'offer',
-    dropReason: null,
-    address: '10.90.0.20',
-    bootfile: 'a.efi',
-    relay: null,
-    relayAgentInfo: null,
-    detail: null,
-  });
+  const event = (mac: typeof MAC, xid: number) => traceEvent(mac, xid);
   for (let xid = 1; xid <= 5; xid++) await state.recordTrace(event(MAC, xid));
   assert.deepEqual(
     (await state.traceOf(MAC)).map((e) => e.xid),
