@@ -145,14 +145,13 @@ export function dhcpTraceSink(state: DhcpState | null, log: Logger): BootTraceSi
       else log.info(facts, entry.kind === 'completed' ? 'boot file sent' : 'boot request not served');
       const { networkId } = entry;
       if (state === null || networkId === null) return;
-      state
-        .view({ kind: 'attached', networkId }, entry.client)
+      Promise.resolve(state.view({ kind: 'attached', networkId }, entry.client))
         .then((view) => {
           const lease = view?.leases.at(entry.client);
           const mac =
             [...(view?.reservations.values() ?? [])].find((r) => r.ip === entry.client)?.mac ??
             (lease?.state === 'declined' ? undefined : lease?.mac);
-          return mac === undefined ? undefined : state.recordTrace(toDhcpTraceEvent(entry, mac, networkId));
+          if (mac !== undefined) state.recordTrace(toDhcpTraceEvent(entry, mac, networkId));
         })
         .catch((err: unknown) => log.warn({ err, networkId, client: entry.client }, 'boot trace not recorded'));
     },

@@ -32,7 +32,7 @@ export class MemoryDhcpState implements DhcpState {
     this.leases.delete(networkId);
   }
 
-  async view(listener: ListenerKey, giaddr: string): Promise<NetworkView | undefined> {
+  view(listener: ListenerKey, giaddr: string): NetworkView | undefined {
     const network =
       listener.kind === 'attached'
         ? this.networks.get(listener.networkId)
@@ -41,8 +41,10 @@ export class MemoryDhcpState implements DhcpState {
     return { ...network, leases: this.tableOf(network.networkId) };
   }
 
-  async persistLease(decision: LeaseDecision): Promise<void> {
+  /** Nothing to wait for: these leases live only in memory. */
+  persistLease(decision: LeaseDecision): undefined {
     this.tableOf(decision.networkId).apply(decision);
+    return undefined;
   }
 
   private tableOf(networkId: string): LeaseTable {
@@ -54,7 +56,7 @@ export class MemoryDhcpState implements DhcpState {
     return table;
   }
 
-  async recordTrace(event: BootTraceEvent): Promise<void> {
+  recordTrace(event: BootTraceEvent): void {
     const list = this.traces.get(event.mac) ?? [];
     list.push(event);
     if (list.length > this.tracePerMac) list.splice(0, list.length - this.tracePerMac);

@@ -5,23 +5,36 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../logging.js';
 import { MessageType, Opt } from './codec/option-codes.js';
-import { type DecodeFailure, decodePacket } from './codec/packet.js';
+import { type DhcpPacket, decodePacket } from './codec/packet.js';
 import type { LeaseDecision, NetworkView } from './model.js';
-import { type BootTraceEvent, DEFAULT_STEPS, type DhcpStep, type DropReason, runPipeline } from './pipeline.js';
+import {
+  type BootTraceEvent,
+  DEFAULT_STEPS,
+  type DhcpOutcome,
+  type DhcpStep,
+  type DropReason,
+  runPipeline,
+} from './pipeline.js';
 
 /** Which network a socket serves: one attached network, or (relay) the network whose subnet holds giaddr. */
 export type ListenerKey = { readonly kind: 'attached'; readonly networkId: string } | { readonly kind: 'relay' };
 
 /** What the server needs from storage; the store implements it, `memory-state.ts` for config-only mode. */
 export interface DhcpState {
-  /** The current view of the network a request on `listener` belongs to; undefined when none. */
-  view(listener: ListenerKey, giaddr: string): Promise<NetworkView | undefined>;
   /**
-   * Applies a lease change before it returns (the next `view` sees it) and resolves when the change is
-   * durable; the reply is sent only then. Changes of packets handled meanwhile may be written together.
+   * The current view of the network a request on `listener` belongs to; undefined when none. Returned
+   * as is when at hand (the common case: the packet is then decided in its receive callback), as a
+   * promise when it must be loaded.
    */
-  persistLease(decision: LeaseDecision): Promise<void>;
-  recordTrace(event: BootTraceEvent): Promise<void>;
+  view(listener: ListenerKey, giaddr: string): NetworkView | undefined | Promise<NetworkView | undefined>;
+  /**
+   * Applies a lease change before it returns (the next `view` sees it). Returns a promise that resolves
+   * when the change is durable — the reply is sent only then; changes of packets handled meanwhile may be
+   * written together — or undefined when nothing needs to be written before the reply.
+   */
+  persistLease(decision: LeaseDecision): Promise<void> | undefined;
+  /** Queues a boot-trace event; storing it never delays a reply, and a failure to store loses only it. */
+  recordTrace(event: BootTraceEvent): void;
 }
 
 /** The part of `dgram.Socket` the server uses. */
@@ -98,81 +111,147 @@ const REPLY_NAMES: Readonly<Record<number, string>> = {
   [MessageType.Nak]: 'nak',
 };
 
+/** Where a datagram came from. */
+interface Remote {
+  readonly address: string;
+  readonly port: number;
+}
+
+const fromText = (r: Remote): string => `${r.address}:${r.port}`;
+
+type Answer = Exclude<DhcpOutcome, { readonly kind: 'drop' }>;
+
 export function startDhcpServer(o: DhcpServerOptions): DhcpServer {
   const now = o.now ?? Date.now;
   const steps = o.steps ?? DEFAULT_STEPS;
   const via = o.listener.kind === 'relay' ? 'relay' : 'attached';
-  // Packets are decided one at a time per socket, each seeing the lease changes of the ones before; a
-  // reply then waits for its lease to be durable off this queue, so many leases share one commit.
-  let queue: Promise<void> = Promise.resolve();
-  const replying = new Set<Promise<void>>();
-  let pending = 0;
   const maxPending = o.maxPending ?? 1024;
+  // Packets are decided one at a time per socket, in the order received, each seeing the lease changes of
+  // the ones before. A packet whose network view is at hand is decided in the receive callback itself; one
+  // whose view must be loaded waits on `behind`, and so does every packet after it until that queue has
+  // drained. A reply then waits for its lease to be durable outside this order, so leases share commits.
+  let behind: Promise<void> = Promise.resolve();
+  let queued = 0;
+  /** Packets received and not yet answered or dropped: the overload bound, and what `idle` waits for. */
+  let pending = 0;
+  let idleWaiters: (() => void)[] = [];
+  let closing = false;
 
-  const drop = (reason: ServerDropReason, fields: object) => {
+  const finish = (): void => {
+    pending -= 1;
+    if (pending === 0 && idleWaiters.length > 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  };
+  const drop = (reason: ServerDropReason, fields: object): void => {
     o.metrics.dropped.inc({ reason });
     o.log.debug({ ...fields, reason }, 'dhcp request dropped');
   };
-  const malformed = (reason: DecodeFailure, from: string) => {
-    o.metrics.malformed.inc({ reason });
-    o.log.debug({ reason, from }, 'dhcp packet malformed');
+  const failed = (from: Remote, err: unknown): void => {
+    drop('state-error', { from: fromText(from), err: err instanceof Error ? err.message : String(err) });
+    o.log.warn({ from: fromText(from), err }, 'dhcp request failed');
   };
-  const failed = (from: string, err: unknown) => {
-    drop('state-error', { from, err: err instanceof Error ? err.message : String(err) });
-    o.log.warn({ from, err }, 'dhcp request failed');
-  };
-
-  /** Decides one packet; returns what is left to do once its lease is durable, or null. */
-  async function decide(msg: Buffer, from: string): Promise<(() => Promise<void>) | null> {
-    o.metrics.received.inc();
-    const decoded = decodePacket(msg);
-    if (!decoded.ok) {
-      malformed(decoded.reason, from);
-      return null;
-    }
-    const packet = decoded.packet;
-    const view = await o.state.view(o.listener, packet.giaddr);
-    if (!view) {
-      drop('unknown-network', { from, xid: packet.xid, giaddr: packet.giaddr });
-      return null;
-    }
-    const outcome = runPipeline(steps, packet, view, { via, pathMtu: o.pathMtu, nowMs: now() });
-    if (outcome.kind === 'drop') {
-      drop(outcome.reason, { from, xid: packet.xid, mac: outcome.trace?.mac, networkId: view.networkId });
-      const trace = outcome.trace;
-      return trace ? () => recordTrace(trace) : null;
-    }
-    const durable = outcome.lease ? o.state.persistLease(outcome.lease) : null; // applied now, durable later
-    if (outcome.kind === 'silent')
-      return async () => {
-        await durable;
-        await recordTrace(outcome.trace);
-      };
-    const { address, port } = outcome.destination;
-    return async () => {
-      await durable; // durable before the client hears of it
-      await new Promise<void>((resolve) =>
-        o.socket.send(outcome.bytes, port, address, (err) => {
-          if (err) {
-            drop('send-error', { to: address, xid: packet.xid, err: err.message });
-          } else {
-            o.metrics.replies.inc({
-              type: REPLY_NAMES[outcome.packet.options.get(Opt.MessageType)?.[0] ?? 0] ?? 'unknown',
-            });
-          }
-          resolve();
-        }),
-      );
-      await recordTrace(outcome.trace); // after the reply: a slow trace store does not slow the boot
-    };
-  }
-
-  async function recordTrace(event: BootTraceEvent): Promise<void> {
+  const recordTrace = (event: BootTraceEvent): void => {
     try {
-      await o.state.recordTrace(event);
+      o.state.recordTrace(event);
     } catch (err) {
       o.log.warn({ mac: event.mac, xid: event.xid, err }, 'dhcp boot trace not recorded');
     }
+  };
+
+  /** Decides one packet on its network's view; answers at once, or once its lease is durable. */
+  function decide(packet: DhcpPacket, view: NetworkView | undefined, from: Remote): void {
+    if (!view) {
+      drop('unknown-network', { from: fromText(from), xid: packet.xid, giaddr: packet.giaddr });
+      finish();
+      return;
+    }
+    const outcome = runPipeline(steps, packet, view, { via, pathMtu: o.pathMtu, nowMs: now() });
+    if (outcome.kind === 'drop') {
+      const { trace } = outcome;
+      drop(outcome.reason, { from: fromText(from), xid: packet.xid, mac: trace?.mac, networkId: view.networkId });
+      if (trace) recordTrace(trace);
+      finish();
+      return;
+    }
+    const durable = outcome.lease ? o.state.persistLease(outcome.lease) : undefined; // applied now, durable later
+    if (durable === undefined) {
+      answer(outcome, packet.xid);
+      return;
+    }
+    durable
+      .then(
+        () => answer(outcome, packet.xid), // durable before the client hears of it
+        (err: unknown) => {
+          failed(from, err);
+          finish();
+        },
+      )
+      .catch((err: unknown) => o.log.error({ from: fromText(from), err }, 'dhcp reply failed')); // never thrown on
+  }
+
+  function answer(outcome: Answer, xid: number): void {
+    if (outcome.kind === 'silent') {
+      recordTrace(outcome.trace);
+      finish();
+      return;
+    }
+    const { address, port } = outcome.destination;
+    const type = REPLY_NAMES[outcome.packet.options.get(Opt.MessageType)?.[0] ?? 0] ?? 'unknown';
+    try {
+      o.socket.send(outcome.bytes, port, address, (err) => {
+        if (err) drop('send-error', { to: address, xid, err: err.message });
+        else o.metrics.replies.inc({ type });
+        finish();
+      });
+    } catch (err) {
+      // a closed socket throws at once
+      drop('send-error', { to: address, xid, err: err instanceof Error ? err.message : String(err) });
+      finish();
+      return;
+    }
+    recordTrace(outcome.trace); // after the reply is on its way: a slow trace store does not slow the boot
+  }
+
+  /** Decides `packet` now when nothing waits before it and its view is at hand, else queues it. */
+  function admit(packet: DhcpPacket, from: Remote): void {
+    if (queued === 0) {
+      let view: ReturnType<DhcpState['view']>;
+      try {
+        view = o.state.view(o.listener, packet.giaddr);
+        if (!(view instanceof Promise)) {
+          decide(packet, view, from);
+          return;
+        }
+      } catch (err) {
+        failed(from, err);
+        finish();
+        return;
+      }
+      queued += 1;
+      behind = view
+        .then((v) => decide(packet, v, from))
+        .catch((err: unknown) => settleFailed(from, err))
+        .finally(() => {
+          queued -= 1;
+        });
+      return;
+    }
+    queued += 1;
+    behind = behind
+      .then(() => o.state.view(o.listener, packet.giaddr))
+      .then((v) => decide(packet, v, from))
+      .catch((err: unknown) => settleFailed(from, err))
+      .finally(() => {
+        queued -= 1;
+      });
+  }
+  /** A queued packet whose view or decision failed: counted, and the queue moves on. */
+  function settleFailed(from: Remote, err: unknown): void {
+    failed(from, err);
+    finish();
   }
 
   try {
@@ -181,41 +260,36 @@ export function startDhcpServer(o: DhcpServerOptions): DhcpServer {
     o.log.warn({ err }, 'dhcp socket receive buffer not enlarged');
   }
   o.socket.on('message', (msg, rinfo) => {
-    const from = `${rinfo.address}:${rinfo.port}`;
-    if (pending >= maxPending) return drop('overloaded', { from });
+    if (closing) return;
+    if (pending >= maxPending) {
+      drop('overloaded', { from: fromText(rinfo) });
+      return;
+    }
     pending += 1;
-    const done = () => {
-      pending -= 1;
-    };
-    queue = queue
-      .then(() => decide(msg, from))
-      .then(
-        (rest) => {
-          if (rest === null) return done();
-          const p: Promise<void> = rest()
-            .catch((err: unknown) => failed(from, err))
-            .finally(() => {
-              replying.delete(p);
-              done();
-            });
-          replying.add(p);
-        },
-        (err: unknown) => {
-          failed(from, err);
-          done();
-        },
-      );
+    o.metrics.received.inc();
+    const decoded = decodePacket(msg);
+    if (!decoded.ok) {
+      o.metrics.malformed.inc({ reason: decoded.reason });
+      o.log.debug({ reason: decoded.reason, from: fromText(rinfo) }, 'dhcp packet malformed');
+      finish();
+      return;
+    }
+    try {
+      admit(decoded.packet, rinfo);
+    } catch (err) {
+      failed(rinfo, err); // a decision that threw: the packet is dropped, the server goes on
+      finish();
+    }
   });
   o.socket.on('error', (err) => o.log.warn({ err }, 'dhcp socket error'));
 
+  const idle = (): Promise<void> =>
+    pending === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve));
   return {
-    idle: async () => {
-      await queue;
-      await Promise.all(replying);
-    },
+    idle,
     close: async () => {
-      await queue;
-      await Promise.all(replying);
+      closing = true;
+      await idle();
       await new Promise<void>((resolve) => o.socket.close(() => resolve()));
     },
   };

@@ -155,9 +155,13 @@ export class StoreDhcpState implements DhcpState {
   private lastLeaseWriteMs = 0;
   /** Relay mode: DHCP subnets of every network (cidr → network id), dropped on any network/subnet change. */
   private relayIndex: Promise<readonly RelayEntry[]> | null = null;
+  /** `relayIndex` once loaded (null while loading or dropped). */
+  private relayEntries: readonly RelayEntry[] | null = null;
   private generation = 0;
   private lastEventId = 0;
   private catchingUp: Promise<void> = Promise.resolve();
+  /** Change-feed reads queued or running: while any is, a view waits for them (`loadView`). */
+  private catchUps = 0;
   private readonly unsubscribe: () => void;
   private pendingTraces: BootTraceEvent[] = [];
   /**
@@ -190,11 +194,15 @@ export class StoreDhcpState implements DhcpState {
     this.traceFlushMs = o.traceFlushMs ?? 100;
     this.statements = compileStatements(store.builder);
     this.unsubscribe = store.onCommit(() => {
+      this.catchUps += 1;
       this.catchingUp = this.catchingUp
         .then(() => this.catchUp())
         .catch((err: unknown) => {
           this.o.log.warn({ err }, 'dhcp state could not read the change feed; dropping every cached view');
           this.invalidateAll();
+        })
+        .finally(() => {
+          this.catchUps -= 1;
         });
     });
   }
@@ -209,7 +217,21 @@ export class StoreDhcpState implements DhcpState {
     return s;
   }
 
-  async view(listener: ListenerKey, giaddr: string): Promise<NetworkView | undefined> {
+  view(listener: ListenerKey, giaddr: string): NetworkView | undefined | Promise<NetworkView | undefined> {
+    return this.viewAtHand(listener, giaddr) ?? this.loadView(listener, giaddr);
+  }
+
+  /** The cached view when the cache is current (no change-feed read running) and holds all of it. */
+  private viewAtHand(listener: ListenerKey, giaddr: string): NetworkView | undefined {
+    if (this.catchUps > 0) return undefined;
+    const networkId = listener.kind === 'attached' ? listener.networkId : this.relayNetworkAtHand(giaddr);
+    if (networkId === undefined) return undefined;
+    const cached = this.views.get(networkId);
+    if (cached === undefined || this.bases.get(networkId) !== cached.base) return undefined;
+    return this.tables.get(networkId) === cached.view.leases ? cached.view : undefined;
+  }
+
+  private async loadView(listener: ListenerKey, giaddr: string): Promise<NetworkView | undefined> {
     await this.catchingUp; // every change committed before this packet is in what it sees
     const networkId = listener.kind === 'attached' ? listener.networkId : await this.networkForGiaddr(giaddr);
     if (networkId === null) return undefined;
@@ -230,7 +252,7 @@ export class StoreDhcpState implements DhcpState {
    * rejects every change of that batch and drops the tables involved, so the next packet sees what is
    * durable.
    */
-  persistLease(decision: LeaseDecision): Promise<void> {
+  persistLease(decision: LeaseDecision): Promise<void> | undefined {
     const table = this.tables.get(decision.networkId);
     if (!table) return this.leasesOf(decision.networkId).then(() => this.persistLease(decision));
     const changed = table.apply(decision);
@@ -238,7 +260,7 @@ export class StoreDhcpState implements DhcpState {
     const durable = mustBeDurable(decision);
     const hold = decision.kind === 'put' && !durable ? decision.lease.ip : null;
     const stored = hold === null ? changed : changed.filter((ip) => ip !== hold);
-    if (stored.length === 0) return Promise.resolve();
+    if (stored.length === 0) return undefined;
     let dirty = this.dirtyLeases.get(decision.networkId);
     if (!dirty) {
       dirty = new Set();
@@ -256,7 +278,7 @@ export class StoreDhcpState implements DhcpState {
         this.leaseWriteScheduled = { cancel: () => clearTimeout(timer) };
       }
     }
-    if (!durable) return Promise.resolve();
+    if (!durable) return undefined;
     return new Promise<void>((resolve, reject) => this.leaseWaiters.push({ resolve, reject }));
   }
 
@@ -311,7 +333,7 @@ export class StoreDhcpState implements DhcpState {
   }
 
   /** Queues the event; it is written with the next batch (a slow disk does not slow boots). */
-  async recordTrace(event: BootTraceEvent): Promise<void> {
+  recordTrace(event: BootTraceEvent): void {
     if (this.pendingTraces.length >= MAX_PENDING_TRACES) {
       this.o.log.warn({ mac: event.mac, xid: event.xid }, 'boot trace queue full; event not recorded');
       return;
@@ -435,6 +457,17 @@ export class StoreDhcpState implements DhcpState {
     return table;
   }
 
+  private dropRelayIndex(): void {
+    this.relayIndex = null;
+    this.relayEntries = null;
+  }
+
+  /** The network of a relayed request from the loaded index; undefined when not loaded or none matches. */
+  private relayNetworkAtHand(giaddr: string): string | undefined {
+    if (this.relayEntries === null || !isIpv4(giaddr)) return undefined;
+    return this.relayEntries.find((e) => cidrHas(e.cidr, giaddr))?.networkId;
+  }
+
   private async networkForGiaddr(giaddr: string): Promise<string | null> {
     if (!isIpv4(giaddr)) return null;
     let index = this.relayIndex;
@@ -442,9 +475,14 @@ export class StoreDhcpState implements DhcpState {
       // a change during the load sets relayIndex to null: the stale result is used once, never cached
       const loading = this.loadRelayIndex();
       this.relayIndex = loading;
-      loading.catch(() => {
-        if (this.relayIndex === loading) this.relayIndex = null;
-      });
+      loading.then(
+        (entries) => {
+          if (this.relayIndex === loading) this.relayEntries = entries;
+        },
+        () => {
+          if (this.relayIndex === loading) this.relayIndex = null;
+        },
+      );
       index = loading;
     }
     return (await index).find((e) => cidrHas(e.cidr, giaddr))?.networkId ?? null;
@@ -469,7 +507,7 @@ export class StoreDhcpState implements DhcpState {
         this.lastEventId = e.id;
         if (e.kind === 'port.status') continue; // the reconciler's own outcome; no DHCP fact changes
         this.generation += 1;
-        if (e.kind.startsWith('network.') || e.kind.startsWith('subnet.')) this.relayIndex = null;
+        if (e.kind.startsWith('network.') || e.kind.startsWith('subnet.')) this.dropRelayIndex();
         const networkId = networkOfEvent(e);
         if (networkId === null) this.invalidateAll();
         else {
@@ -494,7 +532,7 @@ export class StoreDhcpState implements DhcpState {
   private invalidateAll(): void {
     this.generation += 1;
     this.bases.clear();
-    this.relayIndex = null;
+    this.dropRelayIndex();
   }
 
   private traceIdsOf(mac: Mac): number[] {

@@ -191,7 +191,9 @@ test('leases of one burst share a commit: every change resolves durable, an offe
   await sql`alter table dhcp_leases rename to dhcp_leases_away`.execute(running.store.builder);
   try {
     const moved = lease(39, 'bound');
-    await assert.rejects(state.persistLease({ ...moved, lease: { ...moved.lease, ip: '10.90.0.99' } }));
+    await assert.rejects(
+      async () => await state.persistLease({ ...moved, lease: { ...moved.lease, ip: '10.90.0.99' } }),
+    );
   } finally {
     await sql`alter table dhcp_leases_away rename to dhcp_leases`.execute(running.store.builder);
   }

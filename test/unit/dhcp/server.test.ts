@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import { MemoryDhcpState } from '../../../src/dhcp/memory-state.js';
 import type { LeaseDecision } from '../../../src/dhcp/model.js';
-import { createDhcpMetrics, type DhcpSocket, startDhcpServer } from '../../../src/dhcp/server.js';
+import type { BootTraceEvent } from '../../../src/dhcp/pipeline.js';
+import { createDhcpMetrics, type DhcpSocket, type DhcpState, startDhcpServer } from '../../../src/dhcp/server.js';
 import { parseMac } from '../../../src/domain/values.js';
 import { silentLogger } from '../../../src/logging.js';
 import { rawPacket } from './packets.js';
@@ -29,23 +30,34 @@ class RecordingSocket extends EventEmitter implements DhcpSocket {
   }
 }
 
-class OrderedState extends MemoryDhcpState {
+/**
+ * The in-memory state with a store's timing: a lease is durable on a later turn of the event loop, and
+ * a view can be made to fail or to arrive late (a view that must be loaded).
+ */
+class OrderedState implements DhcpState {
+  readonly memory = new MemoryDhcpState();
+  /** How many of the next views are answered late, as a promise (a view the store must load). */
+  lateViews = 0;
   constructor(
     private readonly log: string[],
     private failViews: number,
-  ) {
-    super();
-  }
-  override async view(...args: Parameters<MemoryDhcpState['view']>) {
+  ) {}
+  view(...args: Parameters<DhcpState['view']>): ReturnType<DhcpState['view']> {
     if (this.failViews > 0) {
       this.failViews -= 1;
-      throw new Error('database is locked');
+      return Promise.reject(new Error('database is locked'));
     }
-    return super.view(...args);
+    if (this.lateViews === 0) return this.memory.view(...args);
+    this.lateViews -= 1;
+    return new Promise((resolve) => setTimeout(() => resolve(this.memory.view(...args)), 5));
   }
-  override async persistLease(decision: LeaseDecision): Promise<void> {
+  persistLease(decision: LeaseDecision): Promise<void> {
     this.log.push('persist');
-    await super.persistLease(decision);
+    this.memory.persistLease(decision);
+    return new Promise((resolve) => setImmediate(resolve));
+  }
+  recordTrace(event: BootTraceEvent): void {
+    this.memory.recordTrace(event);
   }
 }
 
@@ -55,7 +67,7 @@ function setup(options: { maxPending?: number; failViews?: number } = {}) {
   const log: string[] = [];
   const registry = new Registry();
   const state = new OrderedState(log, options.failViews ?? 0);
-  state.putNetwork({
+  state.memory.putNetwork({
     networkId: 'n1',
     serverAddress: '10.0.0.1',
     subnets: [
@@ -98,8 +110,8 @@ test('the lease is made durable before the reply is sent', async () => {
   await server.idle();
   assert.deepEqual(log, ['persist', 'send']);
   assert.equal(socket.sent[0]?.address, '255.255.255.255');
-  assert.equal(state.leasesOf('n1')[0]?.ip, '10.0.0.100');
-  assert.equal(state.traceOf(parseMac('02:00:00:00:00:07'))[0]?.answer, 'offer');
+  assert.equal(state.memory.leasesOf('n1')[0]?.ip, '10.0.0.100');
+  assert.equal(state.memory.traceOf(parseMac('02:00:00:00:00:07'))[0]?.answer, 'offer');
 });
 
 test('garbage is counted by decode failure, refused requests by reason; the server keeps answering', async () => {
@@ -129,4 +141,22 @@ test('packets beyond the pending limit are dropped as overloaded', async () => {
   await server.idle();
   assert.equal(await count(registry, 'bmnet_dhcp_dropped_total', 'overloaded'), 3);
   assert.equal(socket.sent.length, 2);
+});
+
+test('packets are decided in the order received, also behind a view that must be loaded', async () => {
+  const { socket, server, state } = setup();
+  state.lateViews = 1;
+  const discover = (last: number) => rawPacket({ mac: [2, 0, 0, 0, 0, last], options: [{ code: 53, bytes: [1] }] });
+  socket.receive(discover(1)); // its view comes later, as a promise
+  socket.receive(discover(2)); // at hand, but waits behind the first
+  await server.idle();
+  socket.receive(discover(3)); // the queue has drained: decided at once
+  await server.idle();
+  const leases = state.memory.leasesOf('n1').map((l) => `${l.mac} ${l.ip}`);
+  assert.deepEqual(leases.sort(), [
+    '02:00:00:00:00:01 10.0.0.100',
+    '02:00:00:00:00:02 10.0.0.101',
+    '02:00:00:00:00:03 10.0.0.102',
+  ]);
+  assert.equal(socket.sent.length, 3);
 });
