@@ -195,13 +195,27 @@ function traceOf(
   };
 }
 
+/** Option 53's value per message type, and option 54's per server address: the same bytes every reply. */
+const MESSAGE_TYPE_VALUES = new Map<number, Buffer>();
+const SERVER_ID_VALUES = new Map<string, Buffer>();
+
+function cachedValue<K>(cache: Map<K, Buffer>, key: K, make: () => Buffer): Buffer {
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = make();
+    if (cache.size >= 4096) cache.clear(); // server addresses: one per served network
+    cache.set(key, value);
+  }
+  return value;
+}
+
 /** RFC 2131 §4.3.1 table 3: the header and option layout of the reply. */
 function replyPacket(req: DhcpRequest, reply: DhcpReply, type: MessageTypeCode, net: NetworkView): DhcpPacket {
   const p = req.packet;
   const isNak = type === MessageType.Nak;
   const options = new Map<number, Buffer>([
-    [Opt.MessageType, Buffer.from([type])],
-    [Opt.ServerId, addressesValue([net.serverAddress])],
+    [Opt.MessageType, cachedValue(MESSAGE_TYPE_VALUES, type, () => Buffer.from([type]))],
+    [Opt.ServerId, cachedValue(SERVER_ID_VALUES, net.serverAddress, () => addressesValue([net.serverAddress]))],
   ]);
   for (const [code, value] of reply.options) if (!options.has(code)) options.set(code, value);
   for (const [code, value] of echoedOptions(req)) options.set(code, value); // 61 then 82, last (RFC 3046 §2.2)

@@ -24,22 +24,11 @@ function inPools(pools: readonly AddressRange[], ip: string): boolean {
  * The address for `mac`, in order: its own lease (even expired, while nobody else took it), the address
  * it asked for, an address never leased, then one whose lease expired. Null when the pools are full.
  */
-export function chooseAddress(args: {
-  readonly subnet: SubnetView;
-  readonly leases: LeaseIndex;
-  /** Reserved addresses, the gateway and the server's own address. */
-  readonly unavailable: (ip: string) => boolean;
-  readonly mac: Mac;
-  readonly preferred: string | null;
-  readonly nowMs: number;
-}): string | null {
+export function chooseAddress(args: ChooseArgs): string | null {
   const { subnet, leases, unavailable, mac, nowMs } = args;
-  const heldBy = (l: Lease | undefined) =>
-    l !== undefined && l.expiresAtMs > nowMs && (l.mac !== mac || l.state === 'declined');
-  const free = (ip: string) => !unavailable(ip) && !heldBy(leases.at(ip)) && inPools(subnet.dynamicPools, ip);
   const own = leases.ofMac(mac);
-  if (own && own.subnetId === subnet.id && free(own.ip)) return own.ip;
-  if (args.preferred && free(args.preferred)) return args.preferred;
+  if (own && own.subnetId === subnet.id && isFree(args, own.ip)) return own.ip;
+  if (args.preferred && isFree(args, args.preferred)) return args.preferred;
   for (const range of subnet.dynamicPools) {
     const ip = leases.firstUnleased(range, (x) => !unavailable(x));
     if (ip !== null) return ip;
@@ -47,11 +36,35 @@ export function chooseAddress(args: {
   // the pools are fully leased: the lowest address whose lease expired (rare; walks the leases)
   let best: { n: number; ip: string } | null = null;
   for (const l of leases.values()) {
-    if (heldBy(l) || unavailable(l.ip) || !inPools(subnet.dynamicPools, l.ip)) continue;
+    if (isHeld(l, mac, nowMs) || unavailable(l.ip) || !inPools(subnet.dynamicPools, l.ip)) continue;
     const n = ipv4ToNumber(l.ip);
     if (best === null || n < best.n) best = { n, ip: l.ip };
   }
   return best?.ip ?? null;
+}
+
+interface ChooseArgs {
+  readonly subnet: SubnetView;
+  readonly leases: LeaseIndex;
+  /** Reserved addresses, the gateway and the server's own address. */
+  readonly unavailable: (ip: string) => boolean;
+  readonly mac: Mac;
+  readonly preferred: string | null;
+  readonly nowMs: number;
+}
+
+// module functions rather than closures in chooseAddress: it runs per DISCOVER, and tsx names every
+// closure made (keepNames), which costs more than the check itself
+
+/** Held by someone else: a live lease of another MAC, or a quarantine (DECLINE) of any. */
+function isHeld(l: Lease | undefined, mac: Mac, nowMs: number): boolean {
+  return l !== undefined && l.expiresAtMs > nowMs && (l.mac !== mac || l.state === 'declined');
+}
+
+function isFree(args: ChooseArgs, ip: string): boolean {
+  return (
+    !args.unavailable(ip) && !isHeld(args.leases.at(ip), args.mac, args.nowMs) && inPools(args.subnet.dynamicPools, ip)
+  );
 }
 
 function poolSubnets(net: NetworkView, relayed: SubnetView | null): readonly SubnetView[] {
