@@ -6,7 +6,7 @@
  * reply; boot-trace events are written in batches after it, bounded per MAC and in total.
  */
 
-import { type CompiledQuery, sql } from 'kysely';
+import { CompiledQuery } from 'kysely';
 import { cidrHas, type Ipv4Cidr, isIpv4, parseIpv4Cidr } from '../dhcp/codec/ipv4.js';
 import { LeaseTable } from '../dhcp/lease-table.js';
 import type {
@@ -25,7 +25,7 @@ import type { DhcpState, ListenerKey } from '../dhcp/server.js';
 import type { Port, Subnet } from '../domain/model.js';
 import { isMac, type Mac, parseMac } from '../domain/values.js';
 import type { Logger } from '../logging.js';
-import type { ChangeEvent, Db, NetworkWithSegment, Store } from './store.js';
+import type { BatchExec, ChangeEvent, Db, NetworkWithSegment, Store } from './store.js';
 
 /** Neutron's device_owner of the port that holds a network's DHCP address. */
 export const DHCP_DEVICE_OWNER = 'network:dhcp';
@@ -297,7 +297,7 @@ export class StoreDhcpState implements DhcpState {
     this.leaseWaiters = [];
     let traces: BootTraceEvent[] = [];
     try {
-      await this.atomically(async (t) => {
+      await this.store.batch((exec) => {
         for (const [networkId, ips] of dirty) {
           const table = this.tables.get(networkId);
           if (!table) continue; // the network went away meanwhile
@@ -305,22 +305,22 @@ export class StoreDhcpState implements DhcpState {
           for (const ip of ips) {
             const l = table.at(ip);
             if (l) rows.push(leaseParams(networkId, l));
-            else await this.statements.deleteLease.write(t, [[networkId, ip]]);
+            else this.statements.deleteLease.write(exec, [[networkId, ip]]);
           }
-          await this.statements.upsertLeases.write(t, rows);
+          this.statements.upsertLeases.write(exec, rows);
         }
         // the boot trace waiting meanwhile rides along: one commit instead of two (each costs ~70 µs of
         // WAL writes); a savepoint keeps a failed trace write from failing the leases
         traces = this.takeTraces();
         if (traces.length > 0) {
-          await sql`savepoint boot_trace`.execute(t);
+          exec(SAVEPOINT);
           try {
-            await this.writeTracesIn(t, traces);
+            this.writeTracesIn(exec, traces);
           } catch (err) {
-            await sql`rollback to savepoint boot_trace`.execute(t);
+            exec(ROLLBACK_TO_SAVEPOINT);
             this.o.log.warn({ err, events: traces.length }, 'boot trace not recorded');
           }
-          await sql`release savepoint boot_trace`.execute(t);
+          exec(RELEASE_SAVEPOINT);
         }
       });
     } catch (err) {
@@ -354,7 +354,7 @@ export class StoreDhcpState implements DhcpState {
     const leaseWrite = this.leaseWriting; // may hold events taken earlier
     this.flushing = this.flushing
       .then(() => leaseWrite)
-      .then(() => (batch.length > 0 ? this.atomically((t) => this.writeTracesIn(t, batch)) : undefined))
+      .then(() => (batch.length > 0 ? this.store.batch((exec) => this.writeTracesIn(exec, batch)) : undefined))
       .catch((err: unknown) => this.o.log.warn({ err, events: batch.length }, 'boot trace not recorded'));
     return this.flushing;
   }
@@ -521,14 +521,6 @@ export class StoreDhcpState implements DhcpState {
     }
   }
 
-  /**
-   * One transaction on the store's connection, outside `Store.transaction`: lease and trace rows are the
-   * DHCP role's own and carry no change event, so they do not wake change-feed consumers.
-   */
-  private async atomically(fn: (db: Db) => Promise<void>): Promise<void> {
-    await this.store.builder.transaction().execute(fn);
-  }
-
   private invalidateAll(): void {
     this.generation += 1;
     this.bases.clear();
@@ -544,11 +536,11 @@ export class StoreDhcpState implements DhcpState {
     return ids;
   }
 
-  /** Writes trace events and applies retention, inside the transaction `t`. */
-  private async writeTracesIn(t: Db, batch: readonly BootTraceEvent[]): Promise<void> {
+  /** Writes trace events and applies retention, inside the batch of `exec`. */
+  private writeTracesIn(exec: BatchExec, batch: readonly BootTraceEvent[]): void {
     // the table only grows at its end (no index by MAC: a commit writes a few new pages, not one page
     // per MAC), and each MAC's ids are kept here
-    const stored = await this.statements.insertTraces.write(t, batch.map(traceParams));
+    const stored = this.statements.insertTraces.write(exec, batch.map(traceParams));
     const byId = stored.map((r) => ({ id: Number(r.id), mac: r.mac_address as Mac })).sort((a, b) => a.id - b.id);
     const touched = new Set<Mac>();
     for (const r of byId) {
@@ -559,7 +551,7 @@ export class StoreDhcpState implements DhcpState {
     const newest = byId.at(-1)?.id;
     if (newest !== undefined && newest - this.traceTotal > this.traceCut) {
       this.traceCut = newest - this.traceTotal;
-      await this.statements.deleteTracesUpTo.write(t, [[this.traceCut]]);
+      this.statements.deleteTracesUpTo.write(exec, [[this.traceCut]]);
     }
     // retention per MAC: a MAC is cut back to its newest `tracePerMac` once a quarter more piled up
     const slack = Math.max(1, Math.floor(this.tracePerMac / 4));
@@ -571,7 +563,7 @@ export class StoreDhcpState implements DhcpState {
       if (ids.length >= this.tracePerMac + slack)
         for (const id of ids.splice(0, ids.length - this.tracePerMac)) cut.push([id]);
     }
-    await this.statements.deleteTraces.write(t, cut);
+    this.statements.deleteTraces.write(exec, cut);
     // MACs not seen for long keep ids the total cut removed: dropped when the map doubled since the last sweep
     if (this.traceIdsByMac.size > this.traceSweepAt) {
       for (const [mac, ids] of this.traceIdsByMac)
@@ -580,6 +572,10 @@ export class StoreDhcpState implements DhcpState {
     }
   }
 }
+
+const SAVEPOINT = CompiledQuery.raw('savepoint boot_trace');
+const ROLLBACK_TO_SAVEPOINT = CompiledQuery.raw('rollback to savepoint boot_trace');
+const RELEASE_SAVEPOINT = CompiledQuery.raw('release savepoint boot_trace');
 
 /** Row counts the multi-row statements are compiled for; a batch goes out in the largest that fit. */
 const CHUNK_ROWS = [256, 64, 16, 4, 1] as const;
@@ -597,15 +593,14 @@ class RowStatement {
     private readonly parametersPerRow: number,
   ) {}
 
-  /** Runs the statement for `rows`; returns what it returned (RETURNING), in no particular order. */
-  async write(db: Db, rows: readonly (readonly unknown[])[]): Promise<Record<string, unknown>[]> {
+  /** Runs the statement for `rows` in a batch; returns what it returned (RETURNING), in no particular order. */
+  write(exec: BatchExec, rows: readonly (readonly unknown[])[]): Record<string, unknown>[] {
     const out: Record<string, unknown>[] = [];
     for (let i = 0; i < rows.length; ) {
       const size = CHUNK_ROWS.find((n) => n <= rows.length - i) ?? 1;
       const parameters: unknown[] = [];
       for (let r = i; r < i + size; r++) for (const v of rows[r] ?? []) parameters.push(v);
-      const result = await db.executeQuery<Record<string, unknown>>({ ...this.statement(size), parameters });
-      for (const r of result.rows) out.push(r);
+      for (const r of exec({ ...this.statement(size), parameters })) out.push(r);
       i += size;
     }
     return out;

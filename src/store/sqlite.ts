@@ -2,37 +2,66 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
-import { Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
+import { type CompiledQuery, Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
 import { migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
-import { isoSeconds, Store } from './store.js';
+import { type BatchExec, type Batcher, isoSeconds, Store } from './store.js';
 
 /** Prepared statements kept per SQL text: Kysely prepares on every execution, which costs a parse each time. */
 const STATEMENT_CACHE_SIZE = 512;
 
-function withStatementCache(db: SQLite.Database): SqliteDatabase {
-  const cache = new Map<string, SqliteStatement>();
-  return {
-    close: () => {
-      db.close();
-    },
-    prepare(sql: string): SqliteStatement {
-      const hit = cache.get(sql);
-      if (hit) {
-        // least recently used first: re-insert on use
-        cache.delete(sql);
-        cache.set(sql, hit);
-        return hit;
-      }
-      const stmt = db.prepare(sql) as unknown as SqliteStatement;
-      cache.set(sql, stmt);
-      if (cache.size > STATEMENT_CACHE_SIZE) {
-        const oldest = cache.keys().next().value;
-        if (oldest !== undefined) cache.delete(oldest);
-      }
-      return stmt;
-    },
+/** Prepares through a least-recently-used cache of STATEMENT_CACHE_SIZE statements. */
+function statementCache(db: SQLite.Database): (sql: string) => SQLite.Statement {
+  const cache = new Map<string, SQLite.Statement>();
+  return (sql) => {
+    const hit = cache.get(sql);
+    if (hit) {
+      // least recently used first: re-insert on use
+      cache.delete(sql);
+      cache.set(sql, hit);
+      return hit;
+    }
+    const stmt = db.prepare(sql);
+    cache.set(sql, stmt);
+    if (cache.size > STATEMENT_CACHE_SIZE) {
+      const oldest = cache.keys().next().value;
+      if (oldest !== undefined) cache.delete(oldest);
+    }
+    return stmt;
   };
+}
+
+/**
+ * Statement batches (Store.batch) on the connection Kysely uses: its mutex is held for the batch, so no
+ * Kysely query or transaction interleaves, and the statements run synchronously between BEGIN and COMMIT.
+ */
+function sqliteBatcher(
+  kysely: Kysely<Database>,
+  sqlite: SQLite.Database,
+  prepare: (sql: string) => SQLite.Statement,
+): Batcher {
+  const exec: BatchExec = (q: CompiledQuery) => {
+    const stmt = prepare(q.sql);
+    const parameters = q.parameters as unknown[];
+    if (stmt.reader) return stmt.all(parameters) as Record<string, unknown>[];
+    stmt.run(parameters);
+    return [];
+  };
+  const begin = sqlite.prepare('begin');
+  const commit = sqlite.prepare('commit');
+  const rollback = sqlite.prepare('rollback');
+  return (fn) =>
+    kysely.connection().execute(async () => {
+      begin.run();
+      try {
+        const result = fn(exec);
+        commit.run();
+        return result;
+      } catch (err) {
+        if (sqlite.inTransaction) rollback.run();
+        throw err;
+      }
+    });
 }
 
 /** How often the checkpoint thread copies the WAL into the database. */
@@ -105,7 +134,12 @@ export async function openSqliteStore(path: string, clock: () => number = Date.n
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const prepare = statementCache(sqlite);
+  const database: SqliteDatabase = {
+    close: () => sqlite.close(),
+    prepare: (sql) => prepare(sql) as unknown as SqliteStatement,
+  };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   await migrateToLatest(db as Kysely<unknown>, 'sqlite');
   const inMemory = path === ':memory:' || path === '';
   let checkpointer: { stop(): Promise<void> } | null = null;
@@ -118,5 +152,6 @@ export async function openSqliteStore(path: string, clock: () => number = Date.n
     'sqlite',
     () => isoSeconds(clock()),
     async () => await checkpointer?.stop(),
+    sqliteBatcher(db, sqlite, prepare),
   );
 }

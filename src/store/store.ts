@@ -3,7 +3,7 @@
  * change feed. Queries are portable SQL; dialect specifics live in the adapter files (sqlite.ts).
  */
 import { EventEmitter } from 'node:events';
-import type { Kysely, SelectQueryBuilder, Transaction } from 'kysely';
+import type { CompiledQuery, Kysely, SelectQueryBuilder, Transaction } from 'kysely';
 import { ipSortKey, parseIp } from '../domain/ip.js';
 import type { Network, Port, Segment, Subnet } from '../domain/model.js';
 import { NodeRepo } from './nodes.js';
@@ -485,6 +485,15 @@ function sortKeyOf(ip: string): string {
 /** A transaction's view: repositories bound to one transaction. */
 export type Tx = Repos;
 
+/** Runs one compiled statement of a batch and returns its rows (none unless it selects or returns). */
+export type BatchExec = (query: CompiledQuery) => readonly Record<string, unknown>[];
+
+/**
+ * Runs `fn` in one transaction whose statements run back to back: committed when `fn` returns, rolled
+ * back when it throws. `fn` is synchronous: nothing else runs on the event loop meanwhile.
+ */
+export type Batcher = <T>(fn: (exec: BatchExec) => T) => Promise<T>;
+
 export class Store extends Repos {
   private readonly feed = new EventEmitter();
 
@@ -494,6 +503,7 @@ export class Store extends Repos {
     private readonly clock: () => string,
     /** Runs after the database is closed: the adapter's own threads or connections. */
     private readonly afterClose: () => Promise<void> = async () => {},
+    private readonly batcher: Batcher | null = null,
   ) {
     super(kysely, clock);
     this.feed.setMaxListeners(0);
@@ -504,6 +514,16 @@ export class Store extends Repos {
     const result = await this.kysely.transaction().execute((trx) => fn(new Repos(trx, this.clock)));
     this.feed.emit('committed');
     return result;
+  }
+
+  /**
+   * A hot-path write of a role's own tables (the DHCP leases and boot trace): compiled statements in one
+   * transaction, run back to back (`Batcher`), without the per-statement promises of a Kysely transaction
+   * (~10 statements per lease commit). No change event: nothing else reads these tables by the feed.
+   */
+  batch<T>(fn: (exec: BatchExec) => T): Promise<T> {
+    if (this.batcher === null) throw new Error(`the ${this.dialect} store does not run statement batches`);
+    return this.batcher(fn);
   }
 
   /** Calls `listener` after every commit (consumers then read `eventsAfter(lastSeen)`). */
