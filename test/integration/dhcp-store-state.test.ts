@@ -279,3 +279,24 @@ test('the boot trace keeps the newest events per MAC and in total, oldest first'
     await reopened.close();
   }
 });
+
+test("a MAC's trace is cut back in steps and its stored rows stay the newest ones", async () => {
+  // 40 per MAC, cut back once 10 more piled up: 300 events make the state drop ids many times over
+  const many = await StoreDhcpState.open(running.store, { ...options(), tracePerMac: 40, traceTotal: 100_000 });
+  const mac = parseMac('52:54:00:00:40:40');
+  try {
+    for (let xid = 1; xid <= 300; xid++) {
+      many.recordTrace(traceEvent(mac, xid));
+      if (xid % 7 === 0) await many.flushTraces(); // batches of 7: cuts fall between and within them
+    }
+    const kept = (await many.traceOf(mac, 1_000)).map((e) => e.xid);
+    assert.ok(kept.length >= 40 && kept.length < 50, `40–49 events kept, found ${kept.length}`);
+    assert.deepEqual(
+      kept,
+      Array.from({ length: kept.length }, (_, i) => 301 - kept.length + i),
+      'the newest, oldest first',
+    );
+  } finally {
+    await many.close();
+  }
+});
