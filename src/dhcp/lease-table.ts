@@ -93,9 +93,12 @@ export class LeaseTable implements LeaseIndex {
 
   private put(l: Lease): void {
     const old = this.byIp.get(l.ip);
-    if (old && this.byMac.get(old.mac) === old) this.byMac.delete(old.mac);
+    // a MAC renewing its own address keeps its map entry (set replaces in place): deleting and re-adding
+    // the key left a deleted slot per renewal, and the maps were rebuilt every few thousand renewals
+    if (old && old.mac !== l.mac && this.byMac.get(old.mac) === old) this.byMac.delete(old.mac);
     this.byIp.set(l.ip, l);
     if (l.state !== 'declined') this.byMac.set(l.mac, l);
+    else if (old?.mac === l.mac && this.byMac.get(l.mac) === old) this.byMac.delete(l.mac);
   }
 
   private delete(l: Lease): void {

@@ -97,6 +97,12 @@ test('firstUnleased agrees with a walk of the range under random puts, removes a
           const usable = (x: string) => !unusable.has(x);
           assert.equal(t.firstUnleased(range, usable), naiveFirst(t, range, usable), `step ${step}`);
         }
+        // a MAC's lease is its one address that is not quarantined
+        for (let m = 0; m < 60; m++) {
+          const held = [...t.values()].filter((l) => l.mac === macOf(m) && l.state !== 'declined');
+          assert.ok(held.length <= 1, `step ${step}: MAC ${m} holds ${held.length} addresses`);
+          assert.equal(t.ofMac(macOf(m)), held[0], `step ${step}: MAC ${m}`);
+        }
       }
     }
   }
