@@ -189,7 +189,8 @@ export function startDhcpServer(o: DhcpServerOptions): DhcpServer {
           finish();
         },
       )
-      .catch((err: unknown) => o.log.error({ from: fromText(from), err }, 'dhcp reply failed')); // never thrown on
+      // answer() does not throw; this keeps anything unforeseen from becoming an unhandled rejection
+      .catch((err: unknown) => o.log.error({ from: fromText(from), err }, 'dhcp reply failed'));
   }
 
   function answer(outcome: Answer, xid: number): void {

@@ -246,9 +246,10 @@ export class StoreDhcpState implements DhcpState {
   }
 
   /**
-   * Applies the change to the network's lease table at once and resolves when it is committed (an
-   * offer's hold at once: `mustBeDurable`): changes are written together in one transaction (group
-   * commit, see LEASE_COMMIT_INTERVAL_MS), each address as the table has it then. A failed write
+   * Applies the change to the network's lease table at once; the promise resolves when it is committed
+   * (undefined when nothing must be: an offer's hold, `mustBeDurable`, or no address changed). Changes
+   * are written together in one transaction (group commit, see LEASE_COMMIT_INTERVAL_MS), each address
+   * as the table has it then; one whose table is not loaded yet returns a promise either way. A failed write
    * rejects every change of that batch and drops the tables involved, so the next packet sees what is
    * durable.
    */
