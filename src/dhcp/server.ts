@@ -218,41 +218,31 @@ export function startDhcpServer(o: DhcpServerOptions): DhcpServer {
 
   /** Decides `packet` now when nothing waits before it and its view is at hand, else queues it. */
   function admit(packet: DhcpPacket, from: Remote): void {
-    if (queued === 0) {
-      let view: ReturnType<DhcpState['view']>;
+    let view: ReturnType<DhcpState['view']>;
+    if (queued > 0) view = behind.then(() => o.state.view(o.listener, packet.giaddr));
+    else {
       try {
         view = o.state.view(o.listener, packet.giaddr);
-        if (!(view instanceof Promise)) {
-          decide(packet, view, from);
-          return;
-        }
       } catch (err) {
         failed(from, err);
         finish();
         return;
       }
-      queued += 1;
-      behind = view
-        .then((v) => decide(packet, v, from))
-        .catch((err: unknown) => settleFailed(from, err))
-        .finally(() => {
-          queued -= 1;
-        });
-      return;
+      if (!(view instanceof Promise)) {
+        decide(packet, view, from);
+        return;
+      }
     }
     queued += 1;
-    behind = behind
-      .then(() => o.state.view(o.listener, packet.giaddr))
+    behind = view
       .then((v) => decide(packet, v, from))
-      .catch((err: unknown) => settleFailed(from, err))
+      .catch((err: unknown) => {
+        failed(from, err); // its view or decision failed: counted, and the queue moves on
+        finish();
+      })
       .finally(() => {
         queued -= 1;
       });
-  }
-  /** A queued packet whose view or decision failed: counted, and the queue moves on. */
-  function settleFailed(from: Remote, err: unknown): void {
-    failed(from, err);
-    finish();
   }
 
   try {
