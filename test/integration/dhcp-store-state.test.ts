@@ -217,13 +217,13 @@ test('trace events queued meanwhile commit with the leases; a failed trace write
     (await running.store.builder.selectFrom('boot_trace').select('xid').where('mac_address', '=', THIRD).execute())
       .map((r) => Number(r.xid))
       .sort((a, b) => a - b);
-  await state.recordTrace(event(1));
+  state.recordTrace(event(1));
   await bind('10.90.0.105');
   assert.deepEqual(await traced(), [1], 'stored by the lease commit, before the trace timer');
   // the trace table is gone: the lease still commits, the event is lost (and logged)
   await sql`alter table boot_trace rename to boot_trace_away`.execute(running.store.builder);
   try {
-    await state.recordTrace(event(2));
+    state.recordTrace(event(2));
     await bind('10.90.0.106');
   } finally {
     await sql`alter table boot_trace_away rename to boot_trace`.execute(running.store.builder);
@@ -244,12 +244,12 @@ test('trace events queued meanwhile commit with the leases; a failed trace write
 
 test('the boot trace keeps the newest events per MAC and in total, oldest first', async () => {
   const event = (mac: typeof MAC, xid: number) => traceEvent(mac, xid);
-  for (let xid = 1; xid <= 5; xid++) await state.recordTrace(event(MAC, xid));
+  for (let xid = 1; xid <= 5; xid++) state.recordTrace(event(MAC, xid));
   assert.deepEqual(
     (await state.traceOf(MAC)).map((e) => e.xid),
     [3, 4, 5],
   );
-  for (let xid = 10; xid <= 13; xid++) await state.recordTrace(event(OTHER, xid));
+  for (let xid = 10; xid <= 13; xid++) state.recordTrace(event(OTHER, xid));
   await state.flushTraces();
   const total = (await state.traceOf(MAC)).length + (await state.traceOf(OTHER)).length;
   assert.ok(total <= 5, `at most 5 events in total, found ${total}`);
@@ -260,7 +260,7 @@ test('the boot trace keeps the newest events per MAC and in total, oldest first'
   // a reopened state knows which stored events are whose: retention goes on from there
   const reopened = await StoreDhcpState.open(running.store, options());
   try {
-    for (let xid = 14; xid <= 15; xid++) await reopened.recordTrace(event(OTHER, xid));
+    for (let xid = 14; xid <= 15; xid++) reopened.recordTrace(event(OTHER, xid));
     assert.deepEqual(
       (await reopened.traceOf(OTHER)).map((e) => e.xid),
       [13, 14, 15],

@@ -66,12 +66,12 @@ test('the boot trace is bounded per MAC and in MACs', async () => {
     relayAgentInfo: null,
     detail: null,
   });
-  for (let i = 0; i < 5; i++) await s.recordTrace(event('02:00:00:00:00:01', i));
+  for (let i = 0; i < 5; i++) s.recordTrace(event('02:00:00:00:00:01', i));
   assert.deepEqual(
     s.traceOf(mac).map((e) => e.xid),
     [3, 4],
   );
-  for (let i = 2; i <= 4; i++) await s.recordTrace(event(`02:00:00:00:00:0${i}`, 10 + i));
+  for (let i = 2; i <= 4; i++) s.recordTrace(event(`02:00:00:00:00:0${i}`, 10 + i));
   assert.equal(s.traceOf(mac).length, 0, 'the least recently seen MAC is forgotten');
   assert.equal(s.traceOf(parseMac('02:00:00:00:00:04')).length, 1);
 });
