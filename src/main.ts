@@ -197,7 +197,16 @@ export async function serve(config: Config, log: Logger = createLogger({ level: 
     await boot.sync(dhcp?.attachments() ?? []);
   }
   const nodes = new NodeService(ctx, config.nodes, log);
-  const api = buildApi(ctx, config.auth, log, reconciler, nodes);
+  // the DHCP state knows which stored events are whose: it reads a MAC's trace without a table scan
+  const dhcpState = dhcp?.state;
+  const api = buildApi(
+    ctx,
+    config.auth,
+    log,
+    reconciler,
+    nodes,
+    dhcpState ? (mac, limit) => dhcpState.traceOf(mac, limit) : undefined,
+  );
   if (config.auth.mode === 'noauth' && !isLoopback(config.listen.host)) {
     log.warn(
       { listen: config.listen.host },

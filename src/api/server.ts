@@ -6,7 +6,7 @@ import type { Caller } from '../domain/model.js';
 import type { Logger } from '../logging.js';
 import { readBootTrace } from '../store/dhcp-state.js';
 import { authenticate } from './auth.js';
-import { bootTraceRoutes } from './boot-trace.js';
+import { type BootTraceReader, bootTraceRoutes } from './boot-trace.js';
 import type { ApiContext } from './context.js';
 import { neutronError, replyError } from './errors.js';
 import { listExtensions, showExtension } from './neutron/extensions.js';
@@ -113,6 +113,7 @@ export function buildApi(
   log: Logger,
   switches: SwitchView | null = null,
   nodes: NodeService | null = null,
+  bootTrace: BootTraceReader = (mac, limit) => readBootTrace(ctx.store, mac, limit),
 ): FastifyInstance {
   const app = Fastify({
     bodyLimit: ctx.api.maxBodyBytes,
@@ -166,7 +167,7 @@ export function buildApi(
   }));
 
   if (switches) switchRoutes(app, ctx.store, switches);
-  bootTraceRoutes(app, (mac, limit) => readBootTrace(ctx.store, mac, limit));
+  bootTraceRoutes(app, bootTrace);
   if (nodes) nodeRoutes(app, nodes);
 
   for (const r of RESOURCES) {

@@ -371,10 +371,15 @@ export class StoreDhcpState implements DhcpState {
     return batch;
   }
 
-  /** The boot trace of a MAC, oldest first (queued events included). */
+  /**
+   * The boot trace of a MAC, oldest first (queued events included), read by the ids this state keeps
+   * for it: a few primary-key lookups instead of a scan of the table (7 ms at 100,000 rows, on the
+   * event loop every DHCP packet shares).
+   */
   async traceOf(mac: Mac, limit = this.tracePerMac): Promise<StoredTraceEvent[]> {
     await this.flushTraces();
-    return readBootTrace(this.store, mac, limit);
+    const ids = (this.traceIdsByMac.get(mac) ?? []).filter((id) => id > this.traceCut);
+    return readBootTrace(this.store, mac, limit, ids);
   }
 
   /** Current leases of a network (status output and tests). */
@@ -692,15 +697,24 @@ function traceParams(e: BootTraceEvent): unknown[] {
   return Object.values(traceRow(e));
 }
 
-/** The newest `limit` boot-trace events of a MAC, oldest first. */
-export async function readBootTrace(store: Store, mac: Mac, limit: number): Promise<StoredTraceEvent[]> {
-  const rows = await store.builder
-    .selectFrom('boot_trace')
-    .selectAll()
-    .where('mac_address', '=', mac)
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .execute();
+/** Ids at most passed to one `readBootTrace` (each is a statement parameter); more and it scans. */
+const MAX_TRACE_IDS = 2_000;
+
+/**
+ * The newest `limit` boot-trace events of a MAC, oldest first. `ids`, when known, holds every id the
+ * MAC's events may have (a superset: the MAC is checked too): they are looked up by primary key. Without
+ * them the table is scanned: it has no index by MAC (see migration 0006).
+ */
+export async function readBootTrace(
+  store: Store,
+  mac: Mac,
+  limit: number,
+  ids?: readonly number[],
+): Promise<StoredTraceEvent[]> {
+  if (ids?.length === 0) return [];
+  let query = store.builder.selectFrom('boot_trace').selectAll().where('mac_address', '=', mac);
+  if (ids !== undefined && ids.length <= MAX_TRACE_IDS) query = query.where('id', 'in', ids);
+  const rows = await query.orderBy('id', 'desc').limit(limit).execute();
   return rows.reverse().map((r) => ({
     id: Number(r.id),
     atMs: Number(r.at_ms),

@@ -13,7 +13,7 @@ import type { BootTraceEvent } from '../../src/dhcp/pipeline.js';
 import { parseMac } from '../../src/domain/values.js';
 import { silentLogger } from '../../src/logging.js';
 import { type Running, serve } from '../../src/main.js';
-import { StoreDhcpState } from '../../src/store/dhcp-state.js';
+import { readBootTrace, StoreDhcpState } from '../../src/store/dhcp-state.js';
 import { type Body, callOk } from '../helpers/bmnet.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bmnet-dhcp-state-'));
@@ -298,5 +298,32 @@ test("a MAC's trace is cut back in steps and its stored rows stay the newest one
     );
   } finally {
     await many.close();
+  }
+});
+
+test("a MAC's trace read by the ids the state keeps is what a scan of the table finds", async () => {
+  const st = await StoreDhcpState.open(running.store, { ...options(), tracePerMac: 40, traceTotal: 100_000 });
+  const x = parseMac('52:54:00:00:50:01');
+  const y = parseMac('52:54:00:00:50:02');
+  try {
+    for (let xid = 1; xid <= 60; xid++) {
+      st.recordTrace(traceEvent(xid % 2 === 0 ? x : y, xid));
+      if (xid % 9 === 0) await st.flushTraces();
+    }
+    const scan = (mac: typeof x, limit: number) => readBootTrace(running.store, mac, limit);
+    for (const limit of [1, 5, 30, 1_000]) {
+      assert.deepEqual(await st.traceOf(x, limit), await scan(x, limit), `limit ${limit}`);
+    }
+    assert.equal((await st.traceOf(x, 1_000)).length, 30);
+    // ids are a superset at most (another MAC's ids are ignored); none known means no events
+    const all = await running.store.builder.selectFrom('boot_trace').select('id').execute();
+    const ids = all.map((r) => Number(r.id));
+    assert.deepEqual(await readBootTrace(running.store, y, 7, ids), await scan(y, 7));
+    assert.deepEqual(await readBootTrace(running.store, y, 7, []), []);
+    // events still queued are part of what the state reads
+    st.recordTrace(traceEvent(x, 61));
+    assert.equal((await st.traceOf(x, 1)).at(0)?.xid, 61);
+  } finally {
+    await st.close();
   }
 });
