@@ -13,7 +13,7 @@ import { decideRequest } from './steps/decide-request.js';
 import { quarantineDeclined } from './steps/decline.js';
 import { answerDiscover } from './steps/discover.js';
 import { allocateFromPool } from './steps/dynamic-pool.js';
-import { echoedOptions } from './steps/echo.js';
+import { echoOptions } from './steps/echo.js';
 import { addExtraDhcpOpts } from './steps/extra-options.js';
 import { answerInform } from './steps/inform.js';
 import { parseRequest } from './steps/message-type.js';
@@ -213,12 +213,17 @@ function cachedValue<K>(cache: Map<K, Buffer>, key: K, make: () => Buffer): Buff
 function replyPacket(req: DhcpRequest, reply: DhcpReply, type: MessageTypeCode, net: NetworkView): DhcpPacket {
   const p = req.packet;
   const isNak = type === MessageType.Nak;
-  const options = new Map<number, Buffer>([
-    [Opt.MessageType, cachedValue(MESSAGE_TYPE_VALUES, type, () => Buffer.from([type]))],
-    [Opt.ServerId, cachedValue(SERVER_ID_VALUES, net.serverAddress, () => addressesValue([net.serverAddress]))],
-  ]);
+  const options = new Map<number, Buffer>();
+  options.set(
+    Opt.MessageType,
+    cachedValue(MESSAGE_TYPE_VALUES, type, () => Buffer.from([type])),
+  );
+  options.set(
+    Opt.ServerId,
+    cachedValue(SERVER_ID_VALUES, net.serverAddress, () => addressesValue([net.serverAddress])),
+  );
   for (const [code, value] of reply.options) if (!options.has(code)) options.set(code, value);
-  for (const [code, value] of echoedOptions(req)) options.set(code, value); // 61 then 82, last (RFC 3046 §2.2)
+  echoOptions(req, options); // 61 then 82, last (RFC 3046 §2.2)
   return {
     op: BootOp.Reply,
     htype: p.htype,

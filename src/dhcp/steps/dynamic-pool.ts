@@ -67,12 +67,25 @@ function isFree(args: ChooseArgs, ip: string): boolean {
   );
 }
 
+/** The subnets with pools a packet may lease from, per view and relayed subnet (views are reused). */
+const poolSubnetsOf = new WeakMap<NetworkView, Map<SubnetView | null, readonly SubnetView[]>>();
+
 function poolSubnets(net: NetworkView, relayed: SubnetView | null): readonly SubnetView[] {
-  const withPools = (relayed ? [relayed] : net.subnets).filter((s) => s.dynamicPools.length > 0);
-  // attached: the subnet of our own address first
-  return [...withPools].sort(
-    (a, b) => Number(subnetHolds(b, net.serverAddress)) - Number(subnetHolds(a, net.serverAddress)),
-  );
+  let byRelayed = poolSubnetsOf.get(net);
+  if (!byRelayed) {
+    byRelayed = new Map();
+    poolSubnetsOf.set(net, byRelayed);
+  }
+  let subnets = byRelayed.get(relayed);
+  if (!subnets) {
+    const withPools = (relayed ? [relayed] : net.subnets).filter((s) => s.dynamicPools.length > 0);
+    // attached: the subnet of our own address first
+    subnets = withPools.sort(
+      (a, b) => Number(subnetHolds(b, net.serverAddress)) - Number(subnetHolds(a, net.serverAddress)),
+    );
+    byRelayed.set(relayed, subnets);
+  }
+  return subnets;
 }
 
 /** Reserved addresses of a network, computed once per reservation map (views share it until it changes). */

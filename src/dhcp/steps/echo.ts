@@ -2,11 +2,10 @@
 import { Opt } from '../codec/option-codes.js';
 import type { DhcpRequest } from '../pipeline.js';
 
-export function echoedOptions(req: DhcpRequest): ReadonlyMap<number, Buffer> {
-  const out = new Map<number, Buffer>();
+/** Sets the request's options every reply echoes into `options`: 61, then 82 (last, byte for byte). */
+export function echoOptions(req: DhcpRequest, options: Map<number, Buffer>): void {
   const clientId = req.packet.options.get(Opt.ClientId);
-  if (clientId !== undefined) out.set(Opt.ClientId, clientId);
+  if (clientId !== undefined) options.set(Opt.ClientId, clientId);
   const relayInfo = req.packet.options.get(Opt.RelayAgentInfo);
-  if (relayInfo !== undefined) out.set(Opt.RelayAgentInfo, relayInfo); // last option, byte for byte
-  return out;
+  if (relayInfo !== undefined) options.set(Opt.RelayAgentInfo, relayInfo);
 }

@@ -8,12 +8,16 @@ import { IpxeOpt, MessageType, Opt } from '../codec/option-codes.js';
 import { subOptionsValue, textValue } from '../codec/options.js';
 import type { DhcpStep } from '../pipeline.js';
 
+const NO_PXEDHCP = subOptionsValue([{ code: IpxeOpt.NoPxeDhcp, data: Buffer.from([1]) }]);
+const HTTP_CLIENT = textValue('HTTPClient');
+
 export const answerPxe: DhcpStep = (req, reply) => {
   if (reply.type !== MessageType.Offer && reply.type !== MessageType.Ack) return { kind: 'continue', reply };
+  const ipxe = req.client.isIpxe && !reply.options.has(Opt.Ipxe);
+  const http = req.client.isHttpClient && !reply.options.has(Opt.VendorClass);
+  if (!ipxe && !http) return { kind: 'continue', reply }; // nothing to add: no copy of the options
   const options = new Map(reply.options);
-  if (req.client.isIpxe && !options.has(Opt.Ipxe)) {
-    options.set(Opt.Ipxe, subOptionsValue([{ code: IpxeOpt.NoPxeDhcp, data: Buffer.from([1]) }]));
-  }
-  if (req.client.isHttpClient && !options.has(Opt.VendorClass)) options.set(Opt.VendorClass, textValue('HTTPClient'));
+  if (ipxe) options.set(Opt.Ipxe, NO_PXEDHCP);
+  if (http) options.set(Opt.VendorClass, HTTP_CLIENT);
   return { kind: 'continue', reply: { ...reply, options } };
 };
