@@ -1,15 +1,17 @@
 /** bmnet v1: the boot trace of a MAC (DESIGN §2) — every DHCP exchange and TFTP/HTTP request, oldest first. Admin/service only. */
 import type { FastifyInstance } from 'fastify';
-import { traceSource } from '../boot/trace-type.js';
+import { type StoredTraceEvent, traceSource } from '../domain/boot-trace.js';
 import { InvalidInput, PolicyNotAuthorized } from '../domain/errors.js';
 import { mayUsePrivileged } from '../domain/policy.js';
 import { type Mac, parseMac } from '../domain/values.js';
-import type { StoredTraceEvent } from '../store/dhcp-state.js';
 
 /** Reads the newest `limit` events of a MAC, oldest first. */
 export type BootTraceReader = (mac: Mac, limit: number) => Promise<StoredTraceEvent[]>;
 
 const MAX_LIMIT = 1000;
+
+/** One event of `GET /v1/boot-trace` as sent; the CLI reads the same shape. */
+export type BootTraceJson = ReturnType<typeof traceToWire>;
 
 function traceToWire(e: StoredTraceEvent) {
   return {

@@ -8,8 +8,8 @@
 import { stat } from 'node:fs/promises';
 import { Registry } from 'prom-client';
 import type { BootConfig, BootScriptConfig } from '../config/schema.js';
-import type { BootTraceEvent } from '../dhcp/pipeline.js';
 import type { DhcpState } from '../dhcp/server.js';
+import { type BootTraceEvent, bootMessageType } from '../domain/boot-trace.js';
 import type { Node } from '../domain/node.js';
 import type { Mac } from '../domain/values.js';
 import type { Logger } from '../logging.js';
@@ -18,7 +18,6 @@ import { renderIpxeScript } from './ipxe-script.js';
 import { NamespaceSockets } from './netns-sockets.js';
 import { ErrorCode } from './tftp/codec.js';
 import { startTftpServer, type TftpEvent, type TftpServer } from './tftp/server.js';
-import { bootMessageType } from './trace-type.js';
 
 /** One boot-trace fact from TFTP or HTTP. */
 export interface BootTraceEntry {
@@ -102,8 +101,8 @@ export async function nodeScript(
 }
 
 /**
- * A boot-trace entry as a row of the DHCP boot trace (`dhcp/pipeline.ts` BootTraceEvent, `GET
- * /v1/boot-trace`): the message type says protocol and step (`trace-type.ts`), `bootfile` the file,
+ * A boot-trace entry as a row of the DHCP boot trace (`domain/boot-trace.ts` BootTraceEvent, `GET
+ * /v1/boot-trace`): the message type says protocol and step (`bootMessageType`), `bootfile` the file,
  * `address` the client, `detail` the bytes sent and why a request was refused or failed.
  */
 export function toDhcpTraceEvent(entry: BootTraceEntry, mac: Mac, networkId: string): BootTraceEvent {

@@ -1,23 +1,8 @@
 /** `bmnet boot-trace MAC`: where a PXE boot got to — every DHCP exchange and TFTP/HTTP request of the MAC, oldest first. */
 import type { Command } from 'commander';
+import type { BootTraceJson } from '../api/boot-trace.js';
 import { type ApiTarget, apiCall } from './client.js';
 import { newTable } from './table.js';
-
-interface TraceJson {
-  at: string;
-  network_id: string;
-  xid: string;
-  message_type: string;
-  client_arch: number | null;
-  user_class: string | null;
-  vendor_class: string | null;
-  answer: string;
-  drop_reason: string | null;
-  ip_address: string | null;
-  bootfile: string | null;
-  relay: string | null;
-  detail: string | null;
-}
 
 export function bootTraceCommands(program: Command, target: () => ApiTarget): void {
   program
@@ -27,7 +12,7 @@ export function bootTraceCommands(program: Command, target: () => ApiTarget): vo
     .option('-n, --limit <count>', 'newest events to show', '50')
     .action(async (mac: string, opts: { limit: string }) => {
       const query = new URLSearchParams({ mac, limit: opts.limit });
-      const { boot_trace: events } = await apiCall<{ boot_trace: TraceJson[] }>(
+      const { boot_trace: events } = await apiCall<{ boot_trace: BootTraceJson[] }>(
         target(),
         'GET',
         `/v1/boot-trace?${query.toString()}`,

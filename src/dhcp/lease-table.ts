@@ -6,22 +6,7 @@
  */
 import type { Mac } from '../domain/values.js';
 import { ipv4FromNumber, ipv4ToNumber, isIpv4 } from './codec/ipv4.js';
-import type { AddressRange, Lease, LeaseDecision } from './model.js';
-
-/** What the pipeline reads of a network's leases. */
-export interface LeaseIndex {
-  readonly size: number;
-  /** The lease (or quarantine) on `ip`. */
-  at(ip: string): Lease | undefined;
-  /** The MAC's lease; a quarantined (declined) address is not its lease. */
-  ofMac(mac: Mac): Lease | undefined;
-  values(): IterableIterator<Lease>;
-  /**
-   * The lowest address of `range` that no lease names and `usable` accepts, or null. Amortized O(1):
-   * the table remembers, per range, up to where every address is leased.
-   */
-  firstUnleased(range: AddressRange, usable: (ip: string) => boolean): string | null;
-}
+import type { AddressRange, Lease, LeaseDecision, LeaseIndex } from './model.js';
 
 export class LeaseTable implements LeaseIndex {
   private readonly byIp = new Map<string, Lease>();

@@ -2,10 +2,11 @@
  * DhcpState kept in memory: networks given by the caller (config-only mode, tests), dynamic leases in a
  * map, and a bounded boot trace per MAC. Leases do not survive a restart; the store-backed state does.
  */
+
+import type { BootTraceEvent } from '../domain/boot-trace.js';
 import type { Mac } from '../domain/values.js';
 import { LeaseTable } from './lease-table.js';
 import { type Lease, type LeaseDecision, type NetworkView, subnetFor } from './model.js';
-import type { BootTraceEvent } from './pipeline.js';
 import type { DhcpState, ListenerKey } from './server.js';
 
 /** A network without its leases: the state owns those. */

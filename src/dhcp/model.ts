@@ -5,7 +5,6 @@
  */
 import type { Mac } from '../domain/values.js';
 import { cidrHas, type Ipv4Cidr, parseIpv4Cidr } from './codec/ipv4.js';
-import type { LeaseIndex } from './lease-table.js';
 
 /** Neutron's `extra_dhcp_opts` entry (same shape as `domain/model.ts` ExtraDhcpOpt). */
 export interface ExtraDhcpOpt {
@@ -77,6 +76,21 @@ export interface Lease {
   readonly subnetId: string;
   readonly state: LeaseState;
   readonly expiresAtMs: number;
+}
+
+/** What the pipeline reads of a network's leases. */
+export interface LeaseIndex {
+  readonly size: number;
+  /** The lease (or quarantine) on `ip`. */
+  at(ip: string): Lease | undefined;
+  /** The MAC's lease; a quarantined (declined) address is not its lease. */
+  ofMac(mac: Mac): Lease | undefined;
+  values(): IterableIterator<Lease>;
+  /**
+   * The lowest address of `range` that no lease names and `usable` accepts, or null. Amortized O(1):
+   * the table remembers, per range, up to where every address is leased.
+   */
+  firstUnleased(range: AddressRange, usable: (ip: string) => boolean): string | null;
 }
 
 export interface NetworkView {

@@ -2,118 +2,28 @@
  * One DHCP exchange, pure: a decoded request and a NetworkView in; the reply bytes and where to send
  * them, the lease change to make durable first, and a boot-trace event out (STYLE §6).
  */
-import type { Mac } from '../domain/values.js';
+import type { BootTraceEvent, DropReason, TraceAnswer } from '../domain/boot-trace.js';
 import { ZERO_ADDRESS } from './codec/ipv4.js';
 import { BootOp, BROADCAST_FLAG, MessageType, type MessageTypeCode, Opt } from './codec/option-codes.js';
 import { addressesValue } from './codec/options.js';
 import { type DhcpPacket, encodePacket } from './codec/packet.js';
-import type { LeaseDecision, NetworkView, Reservation, SubnetView } from './model.js';
-import { replyDestination } from './steps/addressing.js';
+import { echoOptions } from './echo-options.js';
+import type { LeaseDecision, NetworkView } from './model.js';
+import { parseRequest } from './parse-request.js';
+import { replyDestination } from './reply-destination.js';
+import type { ClientFacts, DhcpReply, DhcpRequest, DhcpStep, ListenerContext } from './step.js';
 import { decideRequest } from './steps/decide-request.js';
 import { quarantineDeclined } from './steps/decline.js';
 import { answerDiscover } from './steps/discover.js';
 import { allocateFromPool } from './steps/dynamic-pool.js';
-import { echoOptions } from './steps/echo.js';
 import { addExtraDhcpOpts } from './steps/extra-options.js';
 import { answerInform } from './steps/inform.js';
-import { parseRequest } from './steps/message-type.js';
 import { answerPxe } from './steps/pxe.js';
 import { checkRelay } from './steps/relay.js';
 import { forgetReleased } from './steps/release.js';
 import { findReservation } from './steps/reservation.js';
 import { checkServerId } from './steps/server-id.js';
 import { addSubnetOptions } from './steps/subnet-options.js';
-
-/** Why a request got no answer; servers count these (metric label `reason`). */
-export type DropReason =
-  | 'not-request' // op is BOOTREPLY, or the message type is one only servers send
-  | 'not-ethernet' // htype/hlen other than Ethernet (chaddr is not a MAC)
-  | 'not-dhcp' // no option 53: plain BOOTP, not served
-  | 'malformed-option' // an option the exchange needs is present but malformed
-  | 'unexpected-relay' // giaddr set on an attached (non-relay) listener: spoofed or misrouted
-  | 'not-relayed' // giaddr unset on a relay listener
-  | 'no-subnet' // no subnet of the network matches giaddr / the reserved address
-  | 'other-server' // REQUEST/DECLINE/RELEASE addressed to another server (option 54)
-  | 'unknown-client' // MAC without a reservation on a reservation-only network
-  | 'pool-exhausted' // no free address in the dynamic pools
-  | 'no-binding' // INIT-REBOOT for a client we have no record of: RFC 2131 §4.3.2 says stay silent
-  | 'no-requested-address' // REQUEST with neither option 50 nor ciaddr
-  | 'reply-too-large'; // the answer does not fit the client's maximum message size
-
-/** What the client said about itself (options 60, 77, 93, 97, 175, 57). */
-export interface ClientFacts {
-  readonly arch: number | null;
-  readonly userClasses: readonly string[];
-  readonly vendorClass: string | null;
-  /** User class `iPXE` (raw or RFC 3004) or option 175 present: dnsmasq's `tag:ipxe`. */
-  readonly isIpxe: boolean;
-  /** UEFI HTTP boot (vendor class `HTTPClient…`). */
-  readonly isHttpClient: boolean;
-  readonly uuid: string | null;
-  /** Option 57, when sent. */
-  readonly maxMessageSize: number | null;
-}
-
-/** Where the request came in. */
-export interface ListenerContext {
-  /** `attached`: a socket on the network's own segment; `relay`: a routed address that relays send to. */
-  readonly via: 'attached' | 'relay';
-  /** MTU of the path to the client (the attachment's interface MTU); caps the reply size. */
-  readonly pathMtu: number;
-  readonly nowMs: number;
-}
-
-export interface DhcpRequest {
-  readonly packet: DhcpPacket;
-  readonly mac: Mac;
-  readonly type: MessageTypeCode;
-  readonly client: ClientFacts;
-  readonly context: ListenerContext;
-}
-
-/** The answer as steps build it; `type` null means nothing is sent (DECLINE, RELEASE). */
-export interface DhcpReply {
-  readonly type: MessageTypeCode | null;
-  readonly yiaddr: string;
-  readonly siaddr: string;
-  readonly sname: string;
-  readonly file: string;
-  readonly options: ReadonlyMap<number, Buffer>;
-  readonly subnet: SubnetView | null;
-  readonly reservation: Reservation | null;
-  readonly lease: LeaseDecision | null;
-}
-
-export type StepResult =
-  | { readonly kind: 'continue'; readonly reply: DhcpReply }
-  | { readonly kind: 'respond'; readonly reply: DhcpReply }
-  | { readonly kind: 'drop'; readonly reason: DropReason };
-
-export type DhcpStep = (req: DhcpRequest, reply: DhcpReply, net: NetworkView) => StepResult;
-
-export type TraceAnswer = 'offer' | 'ack' | 'nak' | 'none' | 'dropped';
-
-/** One exchange for the boot trace (issue 4 §6); the caller stores it per MAC. */
-export interface BootTraceEvent {
-  readonly atMs: number;
-  readonly networkId: string;
-  readonly mac: Mac;
-  readonly xid: number;
-  readonly messageType: string;
-  readonly arch: number | null;
-  readonly userClass: string | null;
-  readonly vendorClass: string | null;
-  readonly answer: TraceAnswer;
-  readonly dropReason: DropReason | null;
-  /** yiaddr of the answer (or the address a DECLINE/RELEASE named). */
-  readonly address: string | null;
-  readonly bootfile: string | null;
-  /** giaddr when relayed, and option 82 as hex (RFC 3046), recorded for the operator. */
-  readonly relay: string | null;
-  readonly relayAgentInfo: string | null;
-  /** TFTP/HTTP events: bytes sent and how long it took, or why it was refused or failed; null for DHCP. */
-  readonly detail: string | null;
-}
 
 export type DhcpOutcome =
   | {

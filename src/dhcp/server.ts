@@ -2,19 +2,15 @@
  * The DHCP socket loop: receive → decode → pipeline → make the lease durable → send. One server per
  * socket (an attachment's namespace socket, or the relay listen socket); bad input is counted, never thrown.
  */
+
 import { Counter, type Registry } from 'prom-client';
+import type { BootTraceEvent, DropReason } from '../domain/boot-trace.js';
 import type { Logger } from '../logging.js';
 import { MessageType, Opt } from './codec/option-codes.js';
 import { type DhcpPacket, decodePacket } from './codec/packet.js';
 import type { LeaseDecision, NetworkView } from './model.js';
-import {
-  type BootTraceEvent,
-  DEFAULT_STEPS,
-  type DhcpOutcome,
-  type DhcpStep,
-  type DropReason,
-  runPipeline,
-} from './pipeline.js';
+import { DEFAULT_STEPS, type DhcpOutcome, runPipeline } from './pipeline.js';
+import type { DhcpStep } from './step.js';
 
 /** Which network a socket serves: one attached network, or (relay) the network whose subnet holds giaddr. */
 export type ListenerKey = { readonly kind: 'attached'; readonly networkId: string } | { readonly kind: 'relay' };

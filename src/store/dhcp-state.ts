@@ -20,8 +20,8 @@ import type {
   SubnetView,
 } from '../dhcp/model.js';
 import { mustBeDurable } from '../dhcp/model.js';
-import type { BootTraceEvent, DropReason, TraceAnswer } from '../dhcp/pipeline.js';
 import type { DhcpState, ListenerKey } from '../dhcp/server.js';
+import type { BootTraceEvent, DropReason, StoredTraceEvent, TraceAnswer } from '../domain/boot-trace.js';
 import type { Port, Subnet } from '../domain/model.js';
 import { isMac, type Mac, parseMac } from '../domain/values.js';
 import type { Logger } from '../logging.js';
@@ -47,11 +47,6 @@ export interface StoreDhcpStateOptions {
 
 /** A network's DHCP facts without its leases (the lease table owns those). */
 export type NetworkBase = Omit<NetworkView, 'leases'>;
-
-/** One boot-trace entry as stored (the API's timeline row). */
-export interface StoredTraceEvent extends BootTraceEvent {
-  readonly id: number;
-}
 
 const MAX_PENDING_TRACES = 10_000;
 /**

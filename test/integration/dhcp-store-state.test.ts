@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { sql } from 'kysely';
 import { parseConfig } from '../../src/config/load.js';
-import type { BootTraceEvent } from '../../src/dhcp/pipeline.js';
+import type { BootTraceEvent } from '../../src/domain/boot-trace.js';
 import { parseMac } from '../../src/domain/values.js';
 import { silentLogger } from '../../src/logging.js';
 import { type Running, serve } from '../../src/main.js';

@@ -5,7 +5,7 @@
 import { ZERO_ADDRESS } from '../codec/ipv4.js';
 import { MessageType, Opt } from '../codec/option-codes.js';
 import { getRequestedIp, getServerId, textValue } from '../codec/options.js';
-import type { DhcpReply, DhcpStep, StepResult } from '../pipeline.js';
+import type { DhcpReply, DhcpStep, StepResult } from '../step.js';
 
 /** SELECTING names a server (54); INIT-REBOOT asks for an address (50) without; RENEWING/REBINDING uses ciaddr. */
 export type RequestState = 'selecting' | 'init-reboot' | 'renewing';

@@ -5,7 +5,7 @@
 
 import { MessageType } from '../codec/option-codes.js';
 import { getRequestedIp, presentValue } from '../codec/options.js';
-import type { DhcpStep } from '../pipeline.js';
+import type { DhcpStep } from '../step.js';
 
 /** As dnsmasq: a declined address is not offered again for 10 minutes. */
 export const DECLINE_QUARANTINE_MS = 600_000;

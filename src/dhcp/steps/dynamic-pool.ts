@@ -7,9 +7,15 @@ import type { Mac } from '../../domain/values.js';
 import { ipv4ToNumber, isIpv4, ZERO_ADDRESS } from '../codec/ipv4.js';
 import { MessageType } from '../codec/option-codes.js';
 import { getRequestedIp, presentValue } from '../codec/options.js';
-import type { LeaseIndex } from '../lease-table.js';
-import { type AddressRange, type Lease, type NetworkView, type SubnetView, subnetHolds } from '../model.js';
-import type { DhcpStep } from '../pipeline.js';
+import {
+  type AddressRange,
+  type Lease,
+  type LeaseIndex,
+  type NetworkView,
+  type SubnetView,
+  subnetHolds,
+} from '../model.js';
+import type { DhcpStep } from '../step.js';
 
 /** How long an offered address stays held for the client's REQUEST. */
 export const OFFER_HOLD_MS = 60_000;

@@ -7,7 +7,7 @@
 import { ZERO_ADDRESS } from '../codec/ipv4.js';
 import { MessageType, Opt } from '../codec/option-codes.js';
 import { translateExtraDhcpOpt } from '../extra-dhcp-opts.js';
-import type { DhcpStep } from '../pipeline.js';
+import type { DhcpStep } from '../step.js';
 
 const FILE_FIELD_CHARS = 127;
 

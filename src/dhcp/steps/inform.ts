@@ -4,7 +4,7 @@
  */
 import { ZERO_ADDRESS } from '../codec/ipv4.js';
 import { MessageType } from '../codec/option-codes.js';
-import type { DhcpStep } from '../pipeline.js';
+import type { DhcpStep } from '../step.js';
 
 export const answerInform: DhcpStep = (req, reply) =>
   req.type === MessageType.Inform

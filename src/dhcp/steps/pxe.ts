@@ -6,7 +6,7 @@
 
 import { IpxeOpt, MessageType, Opt } from '../codec/option-codes.js';
 import { subOptionsValue, textValue } from '../codec/options.js';
-import type { DhcpStep } from '../pipeline.js';
+import type { DhcpStep } from '../step.js';
 
 const NO_PXEDHCP = subOptionsValue([{ code: IpxeOpt.NoPxeDhcp, data: Buffer.from([1]) }]);
 const HTTP_CLIENT = textValue('HTTPClient');

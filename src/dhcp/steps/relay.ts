@@ -4,7 +4,7 @@
  */
 import { ZERO_ADDRESS } from '../codec/ipv4.js';
 import { subnetFor } from '../model.js';
-import type { DhcpStep } from '../pipeline.js';
+import type { DhcpStep } from '../step.js';
 
 export const checkRelay: DhcpStep = (req, reply, net) => {
   const giaddr = req.packet.giaddr;

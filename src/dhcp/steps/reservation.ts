@@ -3,7 +3,7 @@
  * networks nothing else is answered). Unknown MACs continue only when some subnet has a dynamic pool.
  */
 import { subnetFor } from '../model.js';
-import type { DhcpStep } from '../pipeline.js';
+import type { DhcpStep } from '../step.js';
 
 export const findReservation: DhcpStep = (req, reply, net) => {
   const reservation = net.reservations.get(req.mac);

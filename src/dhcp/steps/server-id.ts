@@ -2,7 +2,7 @@
 
 import { MessageType } from '../codec/option-codes.js';
 import { getServerId } from '../codec/options.js';
-import type { DhcpStep } from '../pipeline.js';
+import type { DhcpStep } from '../step.js';
 
 export const checkServerId: DhcpStep = (req, reply, net) => {
   const id = getServerId(req.packet);

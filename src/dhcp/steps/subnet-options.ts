@@ -7,7 +7,7 @@ import { ipv4FromNumber, parseIpv4Cidr, prefixMask } from '../codec/ipv4.js';
 import { MessageType, Opt } from '../codec/option-codes.js';
 import { addressesValue, classlessRoutesValue, textValue, u16Value, u32Value } from '../codec/options.js';
 import type { SubnetView } from '../model.js';
-import type { DhcpStep } from '../pipeline.js';
+import type { DhcpStep } from '../step.js';
 
 /** A subnet's option values, encoded once per SubnetView (a view lives until its network changes). */
 interface SubnetOptionValues {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type BootTraceEntry, nodeScript, toDhcpTraceEvent } from '../../../src/boot/service.js';
-import { traceSource } from '../../../src/boot/trace-type.js';
 import { parseConfig } from '../../../src/config/load.js';
+import { traceSource } from '../../../src/domain/boot-trace.js';
 import type { Node } from '../../../src/domain/node.js';
 import { parseMac } from '../../../src/domain/values.js';
 

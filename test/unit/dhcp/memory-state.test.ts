@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemoryDhcpState, type NetworkConfig } from '../../../src/dhcp/memory-state.js';
-import type { BootTraceEvent } from '../../../src/dhcp/pipeline.js';
+import type { BootTraceEvent } from '../../../src/domain/boot-trace.js';
 import { parseMac } from '../../../src/domain/values.js';
 
 const net = (id: string, cidr: string): NetworkConfig => ({

@@ -4,7 +4,8 @@ import { MessageType, Opt } from '../../../src/dhcp/codec/option-codes.js';
 import { type DhcpPacket, decodePacket } from '../../../src/dhcp/codec/packet.js';
 import { LeaseTable } from '../../../src/dhcp/lease-table.js';
 import type { Lease, NetworkView, Reservation, SubnetView } from '../../../src/dhcp/model.js';
-import { DEFAULT_STEPS, type DhcpOutcome, type ListenerContext, runPipeline } from '../../../src/dhcp/pipeline.js';
+import { DEFAULT_STEPS, type DhcpOutcome, runPipeline } from '../../../src/dhcp/pipeline.js';
+import type { ListenerContext } from '../../../src/dhcp/step.js';
 import { type Mac, parseMac } from '../../../src/domain/values.js';
 import { edk2Request, httpBootDiscover, IPXE_MAC, ipxeBiosDiscover, type RawOption, rawPacket } from './packets.js';
 

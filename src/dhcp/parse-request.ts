@@ -1,6 +1,8 @@
 /** The request's boundary check: a BOOTREQUEST from an Ethernet client carrying a client message type. */
-import { macFromBytes } from '../../domain/values.js';
-import { BootOp, HardwareType, MessageType, type MessageTypeCode } from '../codec/option-codes.js';
+
+import type { DropReason } from '../domain/boot-trace.js';
+import { macFromBytes } from '../domain/values.js';
+import { BootOp, HardwareType, MessageType, type MessageTypeCode } from './codec/option-codes.js';
 import {
   getClientArch,
   getClientUuid,
@@ -10,9 +12,9 @@ import {
   getUserClasses,
   getVendorClass,
   presentValue,
-} from '../codec/options.js';
-import type { DhcpPacket } from '../codec/packet.js';
-import type { ClientFacts, DhcpRequest, DropReason, ListenerContext } from '../pipeline.js';
+} from './codec/options.js';
+import type { DhcpPacket } from './codec/packet.js';
+import type { ClientFacts, DhcpRequest, ListenerContext } from './step.js';
 
 /** RFC 2131 §3: the message types a client sends. */
 const CLIENT_TYPES: ReadonlySet<MessageTypeCode> = new Set([
