@@ -10,9 +10,10 @@ import { createPorts } from '../src/api/neutron/ports.js';
 import { createSubnets } from '../src/api/neutron/subnets.js';
 import { parseConfig } from '../src/config/load.js';
 import { ipv4FromNumber, ipv4ToNumber } from '../src/dhcp/codec/ipv4.js';
+import { StoreDhcpState } from '../src/dhcp/store-state.js';
 import type { Caller } from '../src/domain/model.js';
 import { silentLogger } from '../src/logging.js';
-import { StoreDhcpState } from '../src/store/dhcp-state.js';
+import { openDhcpStorage } from '../src/store/dhcp-storage.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import type { Store } from '../src/store/store.js';
 
@@ -84,7 +85,7 @@ export async function setUpBenchDhcp(o: BenchDhcpOptions): Promise<BenchDhcp> {
       await createPorts(ctx, admin, bodies);
     }
   }
-  const state = await StoreDhcpState.open(store, {
+  const state = await StoreDhcpState.open(store, await openDhcpStorage(store, { log: silentLogger() }), {
     leaseSeconds: o.leaseSeconds,
     dynamicPools: new Map(o.mode === 'dynamic' ? [[networkId, [{ start: o.poolStart, end: o.poolEnd }]]] : []),
     relayAddress: o.relayAddress,

@@ -14,6 +14,7 @@ import { SYSTEM_CALLER } from './domain/policy.js';
 import { parseVlan } from './domain/values.js';
 import { createLogger, type Logger } from './logging.js';
 import { type ManagedSwitch, Reconciler } from './reconciler/reconciler.js';
+import { openDhcpStorage } from './store/dhcp-storage.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 import { createOvsdbClient, type OvsdbClient, parseOvsdbRemote } from './switch/ovsdb/client.js';
@@ -169,6 +170,7 @@ export async function serve(config: Config, log: Logger = createLogger({ level: 
     dhcp = await startDhcpRole({
       config: config.dhcp,
       store,
+      tables: await openDhcpStorage(store, { log }),
       physnets: config.network.physnets,
       ovsdb: (bridge: OvsdbBridge) => {
         let client = ovsdbClients.get(bridge.ovsdb);

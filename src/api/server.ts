@@ -4,7 +4,7 @@ import type { AuthConfig } from '../config/schema.js';
 import { HTTPNotFound } from '../domain/errors.js';
 import type { Caller } from '../domain/model.js';
 import type { Logger } from '../logging.js';
-import { readBootTrace } from '../store/dhcp-state.js';
+import { readBootTrace } from '../store/boot-trace.js';
 import { authenticate } from './auth.js';
 import { type BootTraceReader, bootTraceRoutes } from './boot-trace.js';
 import type { ApiContext } from './context.js';

@@ -14,11 +14,11 @@ import type { OvsdbClient } from '../switch/ovsdb/client.js';
 import { deleteNamespace, setUpNamespace } from './attachment-netns.js';
 import { parseIpv4Cidr } from './codec/ipv4.js';
 import { openNamespaceSocket } from './netns-socket.js';
+import { DHCP_DEVICE_OWNER } from './network-base.js';
 import { addInternalPort, internalPortNames, removeInternalPort, retagInternalPort } from './ovs-internal-port.js';
 import { type DhcpMetrics, type DhcpServer, type DhcpState, startDhcpServer } from './server.js';
 
 /** Neutron's device_owner of the port holding a network's DHCP address. */
-const DHCP_OWNER = 'network:dhcp';
 const DEVICE_PREFIX = 'bmdhcp-';
 const NAMESPACE_PREFIX = 'bmnet-dhcp-';
 
@@ -214,7 +214,7 @@ export class DhcpAttachments {
     const subnets = await store.listSubnets([{ column: 'enable_dhcp', values: [1] }], null);
     const plan = planAttachments(networks, subnets, this.o.physnets);
     const dhcpPorts = new Map(
-      (await store.listPorts([{ column: 'device_owner', values: [DHCP_OWNER] }], null)).map((p) => [p.id, p]),
+      (await store.listPorts([{ column: 'device_owner', values: [DHCP_DEVICE_OWNER] }], null)).map((p) => [p.id, p]),
     );
     const needs = new Map<string, 'attach' | 'not-served'>();
     for (const id of plan.notServed) needs.set(id, 'not-served');

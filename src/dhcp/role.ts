@@ -9,15 +9,17 @@ import type { DhcpConfig, OvsdbBridge, PhysnetConfig } from '../config/schema.js
 import { DhcpSocketUnavailable } from '../domain/errors.js';
 import type { Port } from '../domain/model.js';
 import type { Logger } from '../logging.js';
-import { StoreDhcpState } from '../store/dhcp-state.js';
 import type { Store } from '../store/store.js';
 import type { OvsdbClient } from '../switch/ovsdb/client.js';
 import { type AttachmentStatus, DhcpAttachments } from './attachments.js';
 import { createDhcpMetrics, type DhcpServer, startDhcpServer } from './server.js';
+import { type DhcpTables, StoreDhcpState } from './store-state.js';
 
 export interface DhcpRoleOptions {
   readonly config: DhcpConfig;
   readonly store: Store;
+  /** The store's lease and boot-trace tables (store/dhcp-storage.ts). */
+  readonly tables: DhcpTables;
   readonly physnets: ReadonlyMap<string, PhysnetConfig>;
   readonly ovsdb: (bridge: OvsdbBridge) => OvsdbClient;
   readonly ensureDhcpPort: (networkId: string, subnetId: string) => Promise<Port>;
@@ -45,7 +47,7 @@ export async function startDhcpRole(o: DhcpRoleOptions): Promise<DhcpRole> {
       'dhcp.relay_listen must name the address relays send to (it is the server identifier, option 54)',
     );
   }
-  const state = await StoreDhcpState.open(o.store, {
+  const state = await StoreDhcpState.open(o.store, o.tables, {
     leaseSeconds: config.leaseSeconds,
     dynamicPools: config.dynamicPools,
     relayAddress: config.mode === 'relay' ? config.relayListen.host : null,

@@ -9,11 +9,13 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { sql } from 'kysely';
 import { parseConfig } from '../../src/config/load.js';
+import { StoreDhcpState } from '../../src/dhcp/store-state.js';
 import type { BootTraceEvent } from '../../src/domain/boot-trace.js';
 import { parseMac } from '../../src/domain/values.js';
 import { silentLogger } from '../../src/logging.js';
 import { type Running, serve } from '../../src/main.js';
-import { readBootTrace, StoreDhcpState } from '../../src/store/dhcp-state.js';
+import { readBootTrace } from '../../src/store/boot-trace.js';
+import { openDhcpStorage } from '../../src/store/dhcp-storage.js';
 import { type Body, callOk } from '../helpers/bmnet.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bmnet-dhcp-state-'));
@@ -37,6 +39,10 @@ const options = (relayAddress: string | null = null) => ({
   tracePerMac: 3,
   traceTotal: 5,
 });
+
+/** The state over the store's DHCP tables, as the dhcp role opens it. */
+const openState = async (o: ReturnType<typeof options>): Promise<StoreDhcpState> =>
+  StoreDhcpState.open(running.store, await openDhcpStorage(running.store, o), o);
 
 const view = () => state.view({ kind: 'attached', networkId: net.id }, '0.0.0.0');
 
@@ -62,7 +68,7 @@ const traceEvent = (mac: typeof MAC, xid: number, fields: Partial<BootTraceEvent
 
 before(async () => {
   running = await serve(parseConfig(yaml), log);
-  state = await StoreDhcpState.open(running.store, options());
+  state = await openState(options());
   net = (await call('POST', '/v2.0/networks', { network: { name: 'inspection', 'provider:segmentation_id': 90 } }))
     .network;
   sub = (
@@ -110,7 +116,7 @@ test('the view has the DHCP port as server, reservations with options, MTU and t
 });
 
 test('relay mode: the network is the one whose subnet holds giaddr; a new subnet is found at once', async () => {
-  const relay = await StoreDhcpState.open(running.store, options('10.99.0.1'));
+  const relay = await openState(options('10.99.0.1'));
   try {
     const v = await relay.view({ kind: 'relay' }, '10.90.0.1');
     assert.equal(v?.networkId, net.id);
@@ -135,7 +141,7 @@ test('leases and a DECLINE quarantine are durable: a reopened store has them; a 
   await put(MAC, '10.90.0.101', 'bound');
   await put(OTHER, '10.90.0.102', 'declined');
   await state.persistLease({ kind: 'remove', networkId: net.id, mac: OTHER, ip: '10.90.0.109' }); // not its own
-  const reopened = await StoreDhcpState.open(running.store, options());
+  const reopened = await openState(options());
   try {
     const view = await reopened.view({ kind: 'attached', networkId: net.id }, '0.0.0.0');
     assert.deepEqual([...(view?.leases.values() ?? [])].map((l) => [l.ip, l.mac, l.state]).sort(), [
@@ -258,7 +264,7 @@ test('the boot trace keeps the newest events per MAC and in total, oldest first'
     [11, 12, 13],
   );
   // a reopened state knows which stored events are whose: retention goes on from there
-  const reopened = await StoreDhcpState.open(running.store, options());
+  const reopened = await openState(options());
   try {
     for (let xid = 14; xid <= 15; xid++) reopened.recordTrace(event(OTHER, xid));
     assert.deepEqual(
@@ -282,7 +288,7 @@ test('the boot trace keeps the newest events per MAC and in total, oldest first'
 
 test("a MAC's trace is cut back in steps and its stored rows stay the newest ones", async () => {
   // 40 per MAC, cut back once 10 more piled up: 300 events make the state drop ids many times over
-  const many = await StoreDhcpState.open(running.store, { ...options(), tracePerMac: 40, traceTotal: 100_000 });
+  const many = await openState({ ...options(), tracePerMac: 40, traceTotal: 100_000 });
   const mac = parseMac('52:54:00:00:40:40');
   try {
     for (let xid = 1; xid <= 300; xid++) {
@@ -302,7 +308,7 @@ test("a MAC's trace is cut back in steps and its stored rows stay the newest one
 });
 
 test("a MAC's trace read by the ids the state keeps is what a scan of the table finds", async () => {
-  const st = await StoreDhcpState.open(running.store, { ...options(), tracePerMac: 40, traceTotal: 100_000 });
+  const st = await openState({ ...options(), tracePerMac: 40, traceTotal: 100_000 });
   const x = parseMac('52:54:00:00:50:01');
   const y = parseMac('52:54:00:00:50:02');
   try {
