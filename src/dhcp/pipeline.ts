@@ -11,7 +11,14 @@ import { echoOptions } from './echo-options.js';
 import type { LeaseDecision, NetworkView } from './model.js';
 import { parseRequest } from './parse-request.js';
 import { replyDestination } from './reply-destination.js';
-import type { ClientFacts, DhcpReply, DhcpRequest, DhcpStep, ListenerContext } from './step.js';
+import {
+  type ClientFacts,
+  type DhcpReply,
+  type DhcpRequest,
+  type DhcpStep,
+  EMPTY_REPLY,
+  type ListenerContext,
+} from './step.js';
 import { decideRequest } from './steps/decide-request.js';
 import { quarantineDeclined } from './steps/decline.js';
 import { answerDiscover } from './steps/discover.js';
@@ -52,18 +59,6 @@ export const DEFAULT_STEPS: readonly DhcpStep[] = [
   addExtraDhcpOpts,
   answerPxe,
 ];
-
-const EMPTY_REPLY: DhcpReply = {
-  type: null,
-  yiaddr: ZERO_ADDRESS,
-  siaddr: ZERO_ADDRESS,
-  sname: '',
-  file: '',
-  options: new Map(),
-  subnet: null,
-  reservation: null,
-  lease: null,
-};
 
 const TYPE_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
   Object.entries(MessageType).map(([name, code]) => [code, name.toLowerCase()]),

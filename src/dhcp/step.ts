@@ -4,6 +4,7 @@
  */
 import type { DropReason } from '../domain/boot-trace.js';
 import type { Mac } from '../domain/values.js';
+import { ZERO_ADDRESS } from './codec/ipv4.js';
 import type { MessageTypeCode } from './codec/option-codes.js';
 import type { DhcpPacket } from './codec/packet.js';
 import type { LeaseDecision, NetworkView, Reservation, SubnetView } from './model.js';
@@ -58,3 +59,16 @@ export type StepResult =
   | { readonly kind: 'drop'; readonly reason: DropReason };
 
 export type DhcpStep = (req: DhcpRequest, reply: DhcpReply, net: NetworkView) => StepResult;
+
+/** The reply before any step ran. */
+export const EMPTY_REPLY: DhcpReply = {
+  type: null,
+  yiaddr: ZERO_ADDRESS,
+  siaddr: ZERO_ADDRESS,
+  sname: '',
+  file: '',
+  options: new Map(),
+  subnet: null,
+  reservation: null,
+  lease: null,
+};

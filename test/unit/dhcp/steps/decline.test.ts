@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MessageType } from '../../../../src/dhcp/codec/option-codes.js';
-import type { DhcpReply } from '../../../../src/dhcp/step.js';
+import { type DhcpReply, EMPTY_REPLY } from '../../../../src/dhcp/step.js';
 import { DECLINE_QUARANTINE_MS, quarantineDeclined } from '../../../../src/dhcp/steps/decline.js';
-import { CLIENT_MAC, emptyReply, NOW, network, request, requestedIpOption, reservedReply, subnet } from './exchange.js';
+import { CLIENT_MAC, NOW, network, request, requestedIpOption, reservedReply, subnet } from './exchange.js';
 
-const dynamic: DhcpReply = { ...emptyReply, subnet, yiaddr: '10.66.100.100' };
+const dynamic: DhcpReply = { ...EMPTY_REPLY, subnet, yiaddr: '10.66.100.100' };
 const quarantine = {
   kind: 'put',
   networkId: 'net-prov',

@@ -1,11 +1,16 @@
 /** One request, network and reply as a single step sees them, built from raw client bytes (../packets.ts). */
-import { ZERO_ADDRESS } from '../../../../src/dhcp/codec/ipv4.js';
 import { MessageType, Opt } from '../../../../src/dhcp/codec/option-codes.js';
 import { decodePacket } from '../../../../src/dhcp/codec/packet.js';
 import { LeaseTable } from '../../../../src/dhcp/lease-table.js';
 import type { NetworkView, Reservation, SubnetView } from '../../../../src/dhcp/model.js';
 import { parseRequest } from '../../../../src/dhcp/parse-request.js';
-import type { DhcpReply, DhcpRequest, ListenerContext, StepResult } from '../../../../src/dhcp/step.js';
+import {
+  type DhcpReply,
+  type DhcpRequest,
+  EMPTY_REPLY,
+  type ListenerContext,
+  type StepResult,
+} from '../../../../src/dhcp/step.js';
 import { parseMac } from '../../../../src/domain/values.js';
 import { type RawOption, rawPacket } from '../packets.js';
 
@@ -71,21 +76,8 @@ export function request(o: {
 export const serverIdOption = (a: string): RawOption => ({ code: Opt.ServerId, bytes: ip(a) });
 export const requestedIpOption = (a: string): RawOption => ({ code: Opt.RequestedIp, bytes: ip(a) });
 
-/** The reply before any step ran. */
-export const emptyReply: DhcpReply = {
-  type: null,
-  yiaddr: ZERO_ADDRESS,
-  siaddr: ZERO_ADDRESS,
-  sname: '',
-  file: '',
-  options: new Map(),
-  subnet: null,
-  reservation: null,
-  lease: null,
-};
-
 /** The reply once the reservation step found the client's port. */
-export const reservedReply: DhcpReply = { ...emptyReply, subnet, reservation, yiaddr: reservation.ip };
+export const reservedReply: DhcpReply = { ...EMPTY_REPLY, subnet, reservation, yiaddr: reservation.ip };
 
 /** What the client would see of a step's result: the drop reason, or the reply's type and address so far. */
 export function seen(r: StepResult): string {

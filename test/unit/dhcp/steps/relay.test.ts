@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MessageType } from '../../../../src/dhcp/codec/option-codes.js';
+import { EMPTY_REPLY } from '../../../../src/dhcp/step.js';
 import { checkRelay } from '../../../../src/dhcp/steps/relay.js';
-import { emptyReply, network, request, seen } from './exchange.js';
+import { network, request, seen } from './exchange.js';
 
 const cases = [
   {
@@ -40,14 +41,14 @@ const cases = [
 for (const c of cases) {
   test(c.name, () => {
     const req = request({ type: MessageType.Discover, via: c.via, ...(c.giaddr ? { giaddr: c.giaddr } : {}) });
-    assert.equal(seen(checkRelay(req, emptyReply, network())), c.want);
+    assert.equal(seen(checkRelay(req, EMPTY_REPLY, network())), c.want);
   });
 }
 
 test('a relayed packet is answered from the subnet of its giaddr', () => {
   const r = checkRelay(
     request({ type: MessageType.Discover, via: 'relay', giaddr: '10.66.100.253' }),
-    emptyReply,
+    EMPTY_REPLY,
     network(),
   );
   assert.equal(r.kind === 'continue' ? r.reply.subnet?.id : r.kind, 'sub-prov');

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MessageType } from '../../../../src/dhcp/codec/option-codes.js';
-import type { DhcpReply } from '../../../../src/dhcp/step.js';
+import { type DhcpReply, EMPTY_REPLY } from '../../../../src/dhcp/step.js';
 import { forgetReleased } from '../../../../src/dhcp/steps/release.js';
-import { CLIENT_MAC, emptyReply, network, request, reservedReply, subnet } from './exchange.js';
+import { CLIENT_MAC, network, request, reservedReply, subnet } from './exchange.js';
 
-const dynamic: DhcpReply = { ...emptyReply, subnet, yiaddr: '10.66.100.100' };
+const dynamic: DhcpReply = { ...EMPTY_REPLY, subnet, yiaddr: '10.66.100.100' };
 const cases: readonly { name: string; type: number; ciaddr: string; reply: DhcpReply; want: unknown }[] = [
   {
     name: 'a RELEASE of the dynamic address frees its lease and sends nothing',

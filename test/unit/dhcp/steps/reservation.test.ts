@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MessageType } from '../../../../src/dhcp/codec/option-codes.js';
 import type { NetworkView } from '../../../../src/dhcp/model.js';
+import { EMPTY_REPLY } from '../../../../src/dhcp/step.js';
 import { findReservation } from '../../../../src/dhcp/steps/reservation.js';
-import { emptyReply, network, request, reservation, seen, subnet } from './exchange.js';
+import { network, request, reservation, seen, subnet } from './exchange.js';
 
 const other = { ...subnet, id: 'sub-other', cidr: '10.77.0.0/24' };
 const cases: readonly { name: string; net: NetworkView; relayedTo?: typeof subnet; want: string }[] = [
@@ -36,7 +37,7 @@ const cases: readonly { name: string; net: NetworkView; relayedTo?: typeof subne
 
 for (const c of cases) {
   test(c.name, () => {
-    const reply = c.relayedTo ? { ...emptyReply, subnet: c.relayedTo } : emptyReply;
+    const reply = c.relayedTo ? { ...EMPTY_REPLY, subnet: c.relayedTo } : EMPTY_REPLY;
     assert.equal(seen(findReservation(request({ type: MessageType.Discover }), reply, c.net)), c.want);
   });
 }

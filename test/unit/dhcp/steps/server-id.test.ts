@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MessageType, Opt } from '../../../../src/dhcp/codec/option-codes.js';
+import { EMPTY_REPLY } from '../../../../src/dhcp/step.js';
 import { checkServerId } from '../../../../src/dhcp/steps/server-id.js';
-import { emptyReply, network, request, SERVER, seen, serverIdOption } from './exchange.js';
+import { network, request, SERVER, seen, serverIdOption } from './exchange.js';
 
 const cases = [
   {
@@ -50,5 +51,5 @@ const cases = [
 ] as const;
 
 for (const c of cases) {
-  test(c.name, () => assert.equal(seen(checkServerId(request(c), emptyReply, network())), c.want));
+  test(c.name, () => assert.equal(seen(checkServerId(request(c), EMPTY_REPLY, network())), c.want));
 }
