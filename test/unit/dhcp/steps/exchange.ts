@@ -2,7 +2,7 @@
 import { MessageType, Opt } from '../../../../src/dhcp/codec/option-codes.js';
 import { decodePacket } from '../../../../src/dhcp/codec/packet.js';
 import { LeaseTable } from '../../../../src/dhcp/lease-table.js';
-import type { NetworkView, Reservation, SubnetView } from '../../../../src/dhcp/model.js';
+import type { Lease, NetworkView, Reservation, SubnetView } from '../../../../src/dhcp/model.js';
 import { parseRequest } from '../../../../src/dhcp/parse-request.js';
 import {
   type DhcpReply,
@@ -38,7 +38,10 @@ export const reservation: Reservation = {
   extraDhcpOpts: [],
 };
 
-export function network(o: Partial<Omit<NetworkView, 'leases'>> = {}): NetworkView {
+export function network({
+  leases = [],
+  ...o
+}: Partial<Omit<NetworkView, 'leases'>> & { leases?: readonly Lease[] } = {}): NetworkView {
   return {
     networkId: 'net-prov',
     serverAddress: SERVER,
@@ -46,7 +49,7 @@ export function network(o: Partial<Omit<NetworkView, 'leases'>> = {}): NetworkVi
     reservations: new Map([[CLIENT_MAC, reservation]]),
     leaseSeconds: 3600,
     ...o,
-    leases: LeaseTable.of([]),
+    leases: LeaseTable.of(leases),
   };
 }
 
