@@ -1,11 +1,18 @@
 /** Ports and their address rows (ip_allocations). */
+import { MacAddressInUse } from '../domain/errors.js';
 import { ipSortKey, parseIp } from '../domain/ip.js';
 import type { Port, Segment } from '../domain/model.js';
 import { applyFilters, applyPage, type ColumnFilter, type Db, type SqlPage, type Visibility } from './filters.js';
 import { portFromRow, portToRow, segmentFromRow } from './rows.js';
 
+/** The columns of the unique index a failed statement violated, or null for any other failure (per dialect). */
+export type UniqueViolation = (err: unknown) => readonly string[] | null;
+
 export class PortRepo {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly uniqueViolation: UniqueViolation,
+  ) {}
 
   async get(id: string): Promise<Port | null> {
     const row = await this.db.selectFrom('ports').selectAll().where('id', '=', id).executeTakeFirst();
@@ -54,16 +61,27 @@ export class PortRepo {
     return Number(r.n);
   }
 
+  /** Throws MacAddressInUse when the network has a port with this MAC (invariant: unique per network). */
   async insert(p: Port): Promise<void> {
-    await this.db.insertInto('ports').values(portToRow(p)).execute();
+    await this.macChecked(p, () => this.db.insertInto('ports').values(portToRow(p)).execute());
     await this.insertAllocations(p);
   }
 
   /** Rewrites the port row and its address rows. */
   async update(p: Port): Promise<void> {
-    await this.db.updateTable('ports').set(portToRow(p)).where('id', '=', p.id).execute();
+    await this.macChecked(p, () => this.db.updateTable('ports').set(portToRow(p)).where('id', '=', p.id).execute());
     await this.db.deleteFrom('ip_allocations').where('port_id', '=', p.id).execute();
     await this.insertAllocations(p);
+  }
+
+  /** The index ports_network_mac turned into the error the API answers (409), as its own check does. */
+  private async macChecked(p: Port, write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      if (this.uniqueViolation(err)?.includes('mac_address')) throw new MacAddressInUse(p.networkId, p.macAddress);
+      throw err;
+    }
   }
 
   private async insertAllocations(p: Port): Promise<void> {

@@ -11,7 +11,7 @@ import { type ChangeEvent, Outbox } from './events.js';
 import type { ColumnFilter, Db, SqlPage, Visibility } from './filters.js';
 import { NetworkRepo } from './networks.js';
 import { NodeRepo } from './nodes.js';
-import { PortRepo } from './ports.js';
+import { PortRepo, type UniqueViolation } from './ports.js';
 import type { NetworkWithSegment } from './rows.js';
 import type { Database } from './schema.js';
 import { SubnetRepo } from './subnets.js';
@@ -20,6 +20,7 @@ import { type SwitchPortRecord, SwitchPortRepo } from './switch-ports.js';
 export type { ChangeEvent } from './events.js';
 export type { ColumnFilter, Db, SqlPage, Visibility } from './filters.js';
 export type { NodeOperation } from './nodes.js';
+export type { UniqueViolation } from './ports.js';
 export type { NetworkWithSegment } from './rows.js';
 export type { SwitchPortRecord } from './switch-ports.js';
 export type { NetworkRepo, NodeRepo, Outbox, PortRepo, SubnetRepo, SwitchPortRepo };
@@ -40,10 +41,11 @@ export class Repos {
   constructor(
     protected readonly db: Db,
     now: () => string,
+    uniqueViolation: UniqueViolation,
   ) {
     this.networks = new NetworkRepo(db);
     this.subnets = new SubnetRepo(db);
-    this.ports = new PortRepo(db);
+    this.ports = new PortRepo(db, uniqueViolation);
     this.switchPortRepo = new SwitchPortRepo(db, now);
     this.outbox = new Outbox(db, now);
     this.nodeRepo = new NodeRepo(db);
@@ -187,7 +189,10 @@ export class Repos {
   }
 }
 
-/** A transaction's view: repositories bound to one transaction. */
+/**
+ * A transaction's view: repositories bound to one transaction (`tx.networks`, `tx.subnets`, `tx.ports`,
+ * `tx.switchPortRepo`, `tx.nodes()`, `tx.outbox`), plus the flat names.
+ */
 export type Tx = Repos;
 
 /** Runs one compiled statement of a batch and returns its rows (none unless it selects or returns). */
@@ -209,14 +214,17 @@ export class Store extends Repos {
     /** Runs after the database is closed: the adapter's own threads or connections. */
     private readonly afterClose: () => Promise<void> = async () => {},
     private readonly batcher: Batcher | null = null,
+    private readonly uniqueViolation: UniqueViolation = () => null,
   ) {
-    super(kysely, clock);
+    super(kysely, clock, uniqueViolation);
     this.feed.setMaxListeners(0);
   }
 
   /** Runs `fn` in one transaction; the change feed is told after commit. */
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const result = await this.kysely.transaction().execute((trx) => fn(new Repos(trx, this.clock)));
+    const result = await this.kysely
+      .transaction()
+      .execute((trx) => fn(new Repos(trx, this.clock, this.uniqueViolation)));
     this.feed.emit('committed');
     return result;
   }
