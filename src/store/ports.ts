@@ -34,14 +34,14 @@ export class PortRepo {
     return (await applyPage(q, page).execute()).map(portFromRow);
   }
 
-  async portIdsWithAddress(ip: { ipAddress?: readonly string[]; subnetId?: readonly string[] }): Promise<string[]> {
+  async idsWithAddress(ip: { ipAddress?: readonly string[]; subnetId?: readonly string[] }): Promise<string[]> {
     let q = this.db.selectFrom('ip_allocations').select('port_id').distinct();
     if (ip.ipAddress) q = q.where('ip_address', 'in', ip.ipAddress);
     if (ip.subnetId) q = q.where('subnet_id', 'in', ip.subnetId);
     return (await q.execute()).map((r) => r.port_id);
   }
 
-  async portOnNetworkWithMac(networkId: string, mac: string): Promise<Port | null> {
+  async onNetworkWithMac(networkId: string, mac: string): Promise<Port | null> {
     const row = await this.db
       .selectFrom('ports')
       .selectAll()
@@ -51,7 +51,7 @@ export class PortRepo {
     return row ? portFromRow(row) : null;
   }
 
-  async countPorts(networkId: string, exceptDeviceOwner: string): Promise<number> {
+  async count(networkId: string, exceptDeviceOwner: string): Promise<number> {
     const r = await this.db
       .selectFrom('ports')
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -61,7 +61,7 @@ export class PortRepo {
     return Number(r.n);
   }
 
-  /** Throws MacAddressInUse when the network has a port with this MAC (invariant: unique per network). */
+  /** Throws MacAddressInUse when the network has a port with this MAC already (its unique index). */
   async insert(p: Port): Promise<void> {
     await this.macChecked(p, () => this.db.insertInto('ports').values(portToRow(p)).execute());
     await this.insertAllocations(p);
@@ -161,7 +161,7 @@ export class PortRepo {
   }
 
   /** Bare-metal ports with a host: the candidates for switch binding, with their network's segment. */
-  async bindablePorts(): Promise<{ port: Port; segment: Segment }[]> {
+  async bindable(): Promise<{ port: Port; segment: Segment }[]> {
     const ports = (
       await this.db
         .selectFrom('ports')

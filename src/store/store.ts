@@ -113,13 +113,13 @@ export class Repos {
     return this.ports.list(filters, visible, portIds, page);
   }
   portIdsWithAddress(ip: { ipAddress?: readonly string[]; subnetId?: readonly string[] }): Promise<string[]> {
-    return this.ports.portIdsWithAddress(ip);
+    return this.ports.idsWithAddress(ip);
   }
   portOnNetworkWithMac(networkId: string, mac: string): Promise<Port | null> {
-    return this.ports.portOnNetworkWithMac(networkId, mac);
+    return this.ports.onNetworkWithMac(networkId, mac);
   }
   countPorts(networkId: string, exceptDeviceOwner: string): Promise<number> {
-    return this.ports.countPorts(networkId, exceptDeviceOwner);
+    return this.ports.count(networkId, exceptDeviceOwner);
   }
   insertPort(p: Port): Promise<void> {
     return this.ports.insert(p);
@@ -146,7 +146,7 @@ export class Repos {
     return this.ports.allocatedBetween(subnetId, from, to);
   }
   bindablePorts(): Promise<{ port: Port; segment: Segment }[]> {
-    return this.ports.bindablePorts();
+    return this.ports.bindable();
   }
 
   // --- switch state (reconciler) ---
