@@ -22,7 +22,7 @@ import {
 import { mayUsePrivileged, SYSTEM_CALLER } from '../domain/policy.js';
 import { parseMac } from '../domain/values.js';
 import type { Logger } from '../logging.js';
-import type { NodeOperation } from '../store/nodes.js';
+import type { NodeOperation } from '../store/store.js';
 import type { ApiContext } from './context.js';
 import { createPorts, deletePort, updatePort } from './neutron/ports.js';
 import { isObject, type Json, type JsonObject, toBool, toStr } from './wire.js';

@@ -1,7 +1,7 @@
 /** Nodes and node operations (bmnet's node API). */
-import type { Kysely, Transaction } from 'kysely';
 import type { NetworkStage, Node } from '../domain/node.js';
-import type { Database, NodesTable } from './schema.js';
+import type { Db } from './filters.js';
+import type { NodesTable } from './schema.js';
 
 export interface NodeOperation {
   readonly id: string;
@@ -46,7 +46,7 @@ function toRow(n: Node): NodesTable {
 }
 
 export class NodeRepo {
-  constructor(private readonly db: Kysely<Database> | Transaction<Database>) {}
+  constructor(private readonly db: Db) {}
 
   async get(idOrName: string): Promise<Node | null> {
     const r = await this.db

@@ -5,7 +5,7 @@ import SQLite from 'better-sqlite3';
 import { type CompiledQuery, Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
 import { migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
-import { type BatchExec, type Batcher, isoSeconds, Store } from './store.js';
+import { type BatchExec, type Batcher, isoSeconds, Store, type UniqueViolation } from './store.js';
 
 /** Prepared statements kept per SQL text: Kysely prepares on every execution, which costs a parse each time. */
 const STATEMENT_CACHE_SIZE = 512;
@@ -63,6 +63,13 @@ function sqliteBatcher(
       }
     });
 }
+
+/** better-sqlite3 names the columns only in the message: `UNIQUE constraint failed: ports.network_id, ports.mac_address`. */
+const sqliteUniqueViolation: UniqueViolation = (err) => {
+  if (!(err instanceof SQLite.SqliteError) || err.code !== 'SQLITE_CONSTRAINT_UNIQUE') return null;
+  const columns = /UNIQUE constraint failed: (.*)$/.exec(err.message)?.[1] ?? '';
+  return columns.split(', ').map((c) => c.slice(c.indexOf('.') + 1));
+};
 
 /** How often the checkpoint thread copies the WAL into the database. */
 const CHECKPOINT_INTERVAL_MS = 20;
@@ -153,5 +160,6 @@ export async function openSqliteStore(path: string, clock: () => number = Date.n
     () => isoSeconds(clock()),
     async () => await checkpointer?.stop(),
     sqliteBatcher(db, sqlite, prepare),
+    sqliteUniqueViolation,
   );
 }
