@@ -1,6 +1,7 @@
 /** Composition root: builds every adapter from Config and runs the roles. The only file naming concrete adapters. */
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import type { BootTraceReader } from './api/boot-trace.js';
 import { type ApiContext, liveContext } from './api/context.js';
 import { DHCP_OWNER } from './api/neutron/networks.js';
 import { createPorts, updatePort } from './api/neutron/ports.js';
@@ -14,6 +15,7 @@ import { SYSTEM_CALLER } from './domain/policy.js';
 import { parseVlan } from './domain/values.js';
 import { createLogger, type Logger } from './logging.js';
 import { type ManagedSwitch, Reconciler } from './reconciler/reconciler.js';
+import { readBootTrace } from './store/boot-trace.js';
 import { openDhcpStorage } from './store/dhcp-storage.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
@@ -201,14 +203,10 @@ export async function serve(config: Config, log: Logger = createLogger({ level: 
   const nodes = new NodeService(ctx, config.nodes, log);
   // the DHCP state knows which stored events are whose: it reads a MAC's trace without a table scan
   const dhcpState = dhcp?.state;
-  const api = buildApi(
-    ctx,
-    config.auth,
-    log,
-    reconciler,
-    nodes,
-    dhcpState ? (mac, limit) => dhcpState.traceOf(mac, limit) : undefined,
-  );
+  const bootTrace: BootTraceReader = dhcpState
+    ? (mac, limit) => dhcpState.traceOf(mac, limit)
+    : (mac, limit) => readBootTrace(store, mac, limit);
+  const api = buildApi(ctx, config.auth, log, bootTrace, reconciler, nodes);
   if (config.auth.mode === 'noauth' && !isLoopback(config.listen.host)) {
     log.warn(
       { listen: config.listen.host },

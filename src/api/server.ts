@@ -4,7 +4,6 @@ import type { AuthConfig } from '../config/schema.js';
 import { HTTPNotFound } from '../domain/errors.js';
 import type { Caller } from '../domain/model.js';
 import type { Logger } from '../logging.js';
-import { readBootTrace } from '../store/boot-trace.js';
 import { authenticate } from './auth.js';
 import { type BootTraceReader, bootTraceRoutes } from './boot-trace.js';
 import type { ApiContext } from './context.js';
@@ -111,9 +110,9 @@ export function buildApi(
   ctx: ApiContext,
   auth: AuthConfig,
   log: Logger,
+  bootTrace: BootTraceReader,
   switches: SwitchView | null = null,
   nodes: NodeService | null = null,
-  bootTrace: BootTraceReader = (mac, limit) => readBootTrace(ctx.store, mac, limit),
 ): FastifyInstance {
   const app = Fastify({
     bodyLimit: ctx.api.maxBodyBytes,
