@@ -3,14 +3,13 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { BootTraceReader } from './api/boot-trace.js';
 import { type ApiContext, liveContext } from './api/context.js';
-import { DHCP_OWNER } from './api/neutron/networks.js';
 import { createPorts, updatePort } from './api/neutron/ports.js';
 import { NodeService } from './api/nodes.js';
 import { buildApi } from './api/server.js';
 import { BootService, dhcpTraceSink, nodeScript } from './boot/service.js';
 import type { Config, OvsdbBridge, SwitchConfig } from './config/schema.js';
 import { type DhcpRole, startDhcpRole } from './dhcp/role.js';
-import type { Port } from './domain/model.js';
+import { DHCP_DEVICE_OWNER, type Port } from './domain/model.js';
 import { SYSTEM_CALLER } from './domain/policy.js';
 import { parseVlan } from './domain/values.js';
 import { createLogger, type Logger } from './logging.js';
@@ -115,7 +114,7 @@ async function ensureDhcpPort(ctx: ApiContext, networkId: string, subnetId: stri
   const admin = SYSTEM_CALLER;
   const filters = [
     { column: 'network_id', values: [networkId] },
-    { column: 'device_owner', values: [DHCP_OWNER] },
+    { column: 'device_owner', values: [DHCP_DEVICE_OWNER] },
   ];
   const [existing] = await ctx.store.listPorts(filters, null);
   if (existing?.fixedIps.some((f) => f.subnetId === subnetId)) return existing;
@@ -125,7 +124,12 @@ async function ensureDhcpPort(ctx: ApiContext, networkId: string, subnetId: stri
   } else {
     const network = await ctx.store.getNetwork(networkId);
     const project_id = network?.network.projectId ?? 'admin';
-    const port = { network_id: networkId, device_owner: DHCP_OWNER, device_id: `dhcp-${hostname()}`, project_id };
+    const port = {
+      network_id: networkId,
+      device_owner: DHCP_DEVICE_OWNER,
+      device_id: `dhcp-${hostname()}`,
+      project_id,
+    };
     await createPorts(ctx, admin, [{ ...port, fixed_ips: [{ subnet_id: subnetId }] }]);
   }
   const [made] = await ctx.store.listPorts(filters, null);

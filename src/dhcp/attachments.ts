@@ -7,14 +7,13 @@
  */
 import type { OvsdbBridge, PhysnetConfig } from '../config/schema.js';
 import { DhcpAttachmentFailed } from '../domain/errors.js';
-import type { Port, Subnet } from '../domain/model.js';
+import { DHCP_DEVICE_OWNER, type Port, type Subnet } from '../domain/model.js';
 import type { Logger } from '../logging.js';
 import type { NetworkWithSegment, Store } from '../store/store.js';
 import type { OvsdbClient } from '../switch/ovsdb/client.js';
 import { deleteNamespace, setUpNamespace } from './attachment-netns.js';
 import { parseIpv4Cidr } from './codec/ipv4.js';
 import { openNamespaceSocket } from './netns-socket.js';
-import { DHCP_DEVICE_OWNER } from './network-base.js';
 import { addInternalPort, internalPortNames, removeInternalPort, retagInternalPort } from './ovs-internal-port.js';
 import { type DhcpMetrics, type DhcpServer, type DhcpState, startDhcpServer } from './server.js';
 

@@ -2,14 +2,11 @@
  * A network's DHCP facts from its rows, pure: DHCP-enabled IPv4 subnets, ports with fixed IPs as
  * reservations, the DHCP port's address as the server address.
  */
-import type { Port, Subnet } from '../domain/model.js';
+import { DHCP_DEVICE_OWNER, type Port, type Subnet } from '../domain/model.js';
 import { isMac, type Mac, parseMac } from '../domain/values.js';
 import type { NetworkWithSegment } from '../store/store.js';
 import { cidrHas, parseIpv4Cidr } from './codec/ipv4.js';
 import type { AddressRange, ExtraDhcpOpt, NetworkView, Reservation, SubnetView } from './model.js';
-
-/** Neutron's device_owner of the port that holds a network's DHCP address. */
-export const DHCP_DEVICE_OWNER = 'network:dhcp';
 
 /** A network's DHCP facts without its leases (the lease table owns those). */
 export type NetworkBase = Omit<NetworkView, 'leases'>;

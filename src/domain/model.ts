@@ -129,3 +129,6 @@ export interface Caller {
   readonly isAdmin: boolean;
   readonly isService: boolean;
 }
+
+/** Neutron's device_owner of the port that holds a network's DHCP address. */
+export const DHCP_DEVICE_OWNER = 'network:dhcp';

@@ -183,7 +183,7 @@ export class Repos {
     return this.outbox.lastId();
   }
 
-  /** The query builder (the transaction's inside one), for a role's own tables: store/dhcp-state.ts. */
+  /** The query builder (the transaction's inside one), for a role's own tables: store/dhcp-sql.ts, store/boot-trace.ts. */
   get builder(): Db {
     return this.db;
   }

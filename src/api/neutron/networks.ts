@@ -8,7 +8,7 @@ import {
   PolicyNotAuthorized,
   VlanIdInUse,
 } from '../../domain/errors.js';
-import type { Caller, Network, NetworkType, Segment } from '../../domain/model.js';
+import { type Caller, DHCP_DEVICE_OWNER, type Network, type NetworkType, type Segment } from '../../domain/model.js';
 import { assertMaySet, canSeeNetwork, owningProject, seesAll } from '../../domain/policy.js';
 import { allocateVlan } from '../../domain/vlan-pool.js';
 import type { NetworkWithSegment, Tx } from '../../store/store.js';
@@ -16,8 +16,6 @@ import type { ApiContext } from '../context.js';
 import { type Filterable, type ListQuery, sqlPageOf } from '../query.js';
 import { checkKnown, type JsonObject, networkToWire, toBool, toInt, toStr, toStringList } from '../wire.js';
 import { checkRevision } from './revision.js';
-
-export const DHCP_OWNER = 'network:dhcp';
 
 const CREATE = new Set([
   'name',
@@ -264,7 +262,7 @@ export async function deleteNetwork(ctx: ApiContext, caller: Caller, id: string,
     const { network: n } = await visibleNetwork(tx, caller, id);
     if (!caller.isAdmin && n.projectId !== caller.projectId) throw new NetworkNotFound(id);
     checkRevision(ifMatch, n.revisionNumber);
-    if ((await tx.countPorts(id, DHCP_OWNER)) > 0) throw new NetworkInUse(id);
+    if ((await tx.countPorts(id, DHCP_DEVICE_OWNER)) > 0) throw new NetworkInUse(id);
     const ports = await tx.deletePortsOfNetwork(id);
     for (const portId of ports) await tx.addEvent('port.deleted', portId, { networkId: id });
     for (const s of await tx.subnetsOfNetworks([id])) {

@@ -3,7 +3,7 @@
 import { InvalidInput, PolicyNotAuthorized, SubnetInUse, SubnetNotFound, SubnetOverlap } from '../../domain/errors.js';
 import { cidrsOverlap, normalizeIp, parseCidr } from '../../domain/ip.js';
 import { defaultAllocationPools, defaultGateway, validateAllocationPools, validateGateway } from '../../domain/ipam.js';
-import type { Caller, Subnet } from '../../domain/model.js';
+import { type Caller, DHCP_DEVICE_OWNER, type Subnet } from '../../domain/model.js';
 import { canSeeNetwork, owningProject, seesAll } from '../../domain/policy.js';
 import type { Tx } from '../../store/store.js';
 import type { ApiContext } from '../context.js';
@@ -20,7 +20,7 @@ import {
   toStr,
   toStringList,
 } from '../wire.js';
-import { DHCP_OWNER, visibleNetwork } from './networks.js';
+import { visibleNetwork } from './networks.js';
 import { checkRevision } from './revision.js';
 
 const CREATE = new Set([
@@ -245,7 +245,7 @@ export async function deleteSubnet(ctx: ApiContext, caller: Caller, id: string, 
     if (!caller.isAdmin && s.projectId !== caller.projectId) throw new SubnetNotFound(id);
     checkRevision(ifMatch, s.revisionNumber);
     const holders = await tx.listPorts([], null, await tx.portIdsWithAddress({ subnetId: [id] }));
-    if (holders.some((p) => p.deviceOwner !== DHCP_OWNER)) throw new SubnetInUse(id);
+    if (holders.some((p) => p.deviceOwner !== DHCP_DEVICE_OWNER)) throw new SubnetInUse(id);
     for (const p of holders) {
       // the DHCP port keeps its other addresses; it loses this subnet's
       await tx.updatePort({ ...p, fixedIps: p.fixedIps.filter((f) => f.subnetId !== id) });
