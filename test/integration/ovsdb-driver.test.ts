@@ -6,8 +6,9 @@ import { parseSwitchPortName, parseVlan } from '../../src/domain/values.js';
 import { silentLogger } from '../../src/logging.js';
 import type { SwitchDriver } from '../../src/switch/driver.js';
 import { createOvsdbClient, parseOvsdbRemote } from '../../src/switch/ovsdb/client.js';
-import { createOvsdbDriver, decodeSnapshot, planTransaction, snapshotOps } from '../../src/switch/ovsdb/driver.js';
+import { createOvsdbDriver, planTransaction } from '../../src/switch/ovsdb/driver.js';
 import { select } from '../../src/switch/ovsdb/protocol.js';
+import { decodeSnapshot, snapshotOps } from '../../src/switch/ovsdb/snapshot.js';
 import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.js';
 import { isRoot, until } from '../helpers/sh.js';
 

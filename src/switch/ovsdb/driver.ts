@@ -3,32 +3,25 @@
  * bridge (one `select` transaction), turns the whole batch into ONE transaction against what it read, and
  * guards that transaction with `wait` operations so it fails instead of acting on state that changed meanwhile.
  *
- * Open vSwitch facts this file relies on (ovs-vswitchd.conf.db(5), Port table):
- * - `vlan_mode` access carries `tag` untagged; native-untagged carries `tag` untagged and `trunks` tagged;
- *   trunk carries `trunks` tagged; with no `vlan_mode`, a port with `tag` is access, one without is trunk.
- * - An empty `trunks` means EVERY VLAN in the trunk modes: a port with no `tag` and no `trunks` is trunk-all.
- *   This driver never commits such a port (it refuses the batch).
+ * How a Port's VLAN columns read is decided once, in src/switch/ovs-port.ts (shared with the SSH `ovs`
+ * profile). An empty `trunks` means EVERY VLAN in the trunk modes: this driver never commits a port with no
+ * `tag` and no `trunks` (it refuses the batch).
  * - A bond is a Port with several Interfaces; `bond_mode`, `lacp`, `other_config:lacp-time` configure it.
  *   OVS has no minimum-links setting.
  * - `Interface.admin_state` is read-only (ovs-vswitchd reports it); taking a port down is OpenFlow's port-mod,
  *   not OVSDB. So `set-enabled` is refused: OVS switches isolate unbound ports with a quarantine VLAN.
  */
 import { assertNever, SwitchRejected, SwitchUnreachable } from '../../domain/errors.js';
-import type { LagMode, LagSettings, ObservedPort, ObservedPorts, SwitchOp } from '../../domain/switch-plan.js';
-import { parseVlan, type SwitchPortName, type Vlan } from '../../domain/values.js';
+import type { LagMode, SwitchOp } from '../../domain/switch-plan.js';
 import type { Logger } from '../../logging.js';
-import type { SwitchDriver, SwitchIdentity } from '../driver.js';
+import type { SwitchDriver } from '../driver.js';
 import { createOvsdbClient, type OvsdbClient, parseOvsdbRemote } from './client.js';
 import {
   type Atom,
   type Condition,
   comment,
-  decodeIntegerSet,
   decodeOptionalInteger,
   decodeOptionalString,
-  decodeStringMap,
-  decodeUuid,
-  decodeUuidSet,
   insert,
   mutate,
   namedUuid,
@@ -57,179 +50,8 @@ const BOND: Readonly<Record<LagMode, { readonly bondMode: string; readonly lacp:
   'active-backup': { bondMode: 'active-backup', lacp: 'off' },
 };
 
-const PORT_COLUMNS = ['_uuid', 'name', 'interfaces', 'tag', 'trunks', 'vlan_mode', 'bond_mode', 'lacp', 'other_config'];
-/** The Port columns a planned transaction depends on; `wait` checks them unchanged. */
-const GUARDED_PORT_COLUMNS = ['interfaces', 'tag', 'trunks', 'vlan_mode', 'bond_mode', 'lacp', 'other_config'];
-
-// ---------------------------------------------------------------------------------------------- snapshot
-
-export interface PortRow {
-  readonly uuid: string;
-  readonly name: string;
-  readonly interfaces: readonly string[];
-  readonly tag: number | null;
-  readonly trunks: readonly number[];
-  readonly vlanMode: string | null;
-  readonly bondMode: string | null;
-  readonly lacp: string | null;
-  readonly otherConfig: ReadonlyMap<string, string>;
-}
-
-export interface InterfaceRow {
-  readonly uuid: string;
-  readonly name: string;
-  readonly adminState: string | null;
-  readonly macInUse: string | null;
-}
-
-/** The bridge as read in one transaction: its ports (by name) and their interfaces (by uuid). */
-export interface BridgeSnapshot {
-  readonly bridge: string;
-  readonly datapathId: string | null;
-  readonly ports: ReadonlyMap<string, PortRow>;
-  readonly interfaces: ReadonlyMap<string, InterfaceRow>;
-}
-
-/** The transaction that reads a bridge; `decodeSnapshot` reads its result. */
-export function snapshotOps(bridge: string): TransactOp[] {
-  return [
-    select('Bridge', [['name', '==', bridge]], ['_uuid', 'ports', 'datapath_id']),
-    select('Port', [], PORT_COLUMNS),
-    select('Interface', [], ['_uuid', 'name', 'admin_state', 'mac_in_use']),
-  ];
-}
-
-export function decodeSnapshot(
-  bridge: string,
-  results: readonly Readonly<Record<string, unknown>>[],
-): BridgeSnapshot | null {
-  const [bridgeRow] = selectedRows(results[0]);
-  if (bridgeRow === undefined) return null;
-  const inBridge = new Set(decodeUuidSet(bridgeRow.ports));
-  const ports = new Map<string, PortRow>();
-  const interfaceIds = new Set<string>();
-  for (const row of selectedRows(results[1])) {
-    const id = decodeUuid(row._uuid);
-    if (id === null || !inBridge.has(id) || typeof row.name !== 'string') continue;
-    const interfaces = decodeUuidSet(row.interfaces);
-    for (const i of interfaces) interfaceIds.add(i);
-    ports.set(row.name, {
-      uuid: id,
-      name: row.name,
-      interfaces,
-      tag: decodeOptionalInteger(row.tag),
-      trunks: decodeIntegerSet(row.trunks).sort((a, b) => a - b),
-      vlanMode: decodeOptionalString(row.vlan_mode),
-      bondMode: decodeOptionalString(row.bond_mode),
-      lacp: decodeOptionalString(row.lacp),
-      otherConfig: decodeStringMap(row.other_config),
-    });
-  }
-  const interfaces = new Map<string, InterfaceRow>();
-  for (const row of selectedRows(results[2])) {
-    const id = decodeUuid(row._uuid);
-    if (id === null || !interfaceIds.has(id) || typeof row.name !== 'string') continue;
-    interfaces.set(id, {
-      uuid: id,
-      name: row.name,
-      adminState: decodeOptionalString(row.admin_state),
-      macInUse: decodeOptionalString(row.mac_in_use),
-    });
-  }
-  return { bridge, datapathId: decodeOptionalString(bridgeRow.datapath_id), ports, interfaces };
-}
-
-// ------------------------------------------------------------------------------------------ observation
-
-const isLag = (p: PortRow): boolean => p.bondMode !== null || p.interfaces.length > 1;
-
-function lagSettings(p: PortRow): LagSettings {
-  const mode: LagMode =
-    p.lacp === 'active' || p.lacp === 'passive' ? 'lacp' : p.bondMode === 'active-backup' ? 'active-backup' : 'static';
-  const rate = p.otherConfig.get('lacp-time');
-  return mode === 'lacp' && (rate === 'fast' || rate === 'slow') ? { mode, lacpRate: rate } : { mode };
-}
-
-/** The VLANs a Port carries, by the rules in this file's header. */
-function portVlans(p: PortRow): { untagged: Vlan | null; tagged: Vlan[]; carriesAllVlans: boolean } {
-  const mode = p.vlanMode ?? (p.tag !== null ? 'access' : 'trunk');
-  const isVlan = (v: number) => v >= 1 && v <= 4094; // OVS also stores 0 and 4095, which carry no VLAN here
-  const trunks = p.trunks.filter(isVlan).map(parseVlan);
-  const tag = p.tag !== null && isVlan(p.tag) ? parseVlan(p.tag) : null;
-  switch (mode) {
-    case 'access':
-    case 'dot1q-tunnel':
-      return { untagged: tag, tagged: [], carriesAllVlans: false };
-    case 'native-untagged':
-      return { untagged: tag, tagged: trunks.filter((v) => v !== tag), carriesAllVlans: trunks.length === 0 };
-    case 'native-tagged':
-      return {
-        untagged: null,
-        tagged: [...new Set(tag === null ? trunks : [tag, ...trunks])].sort((a, b) => a - b),
-        carriesAllVlans: trunks.length === 0,
-      };
-    default:
-      return { untagged: null, tagged: trunks, carriesAllVlans: trunks.length === 0 };
-  }
-}
-
-/** What the snapshot says about each requested port or LAG; unknown names have `exists: false`. */
-export function observePorts(snapshot: BridgeSnapshot, names: readonly SwitchPortName[]): ObservedPorts {
-  const owner = new Map<string, { iface: InterfaceRow; port: PortRow }>();
-  for (const port of snapshot.ports.values()) {
-    for (const id of port.interfaces) {
-      const iface = snapshot.interfaces.get(id);
-      if (iface !== undefined) owner.set(iface.name, { iface, port });
-    }
-  }
-  const isUp = (ids: readonly string[]) => ids.every((id) => snapshot.interfaces.get(id)?.adminState !== 'down');
-  const out = new Map<SwitchPortName, ObservedPort>();
-  for (const name of names) {
-    const port = snapshot.ports.get(name);
-    const member = owner.get(name);
-    if (port !== undefined) {
-      const vlans = portVlans(port);
-      const members = port.interfaces
-        .map((id) => snapshot.interfaces.get(id)?.name)
-        .filter((n): n is string => n !== undefined)
-        .sort() as SwitchPortName[];
-      out.set(name, {
-        name,
-        exists: true,
-        untagged: vlans.untagged,
-        tagged: vlans.tagged,
-        ...(vlans.carriesAllVlans ? { carriesAllVlans: true } : {}),
-        isEnabled: isUp(port.interfaces),
-        lag: isLag(port) ? { members, settings: lagSettings(port) } : null,
-        memberOf: null,
-      });
-    } else if (member !== undefined) {
-      // a bond member: its VLANs are the LAG's, reported on the LAG
-      out.set(name, {
-        name,
-        exists: true,
-        untagged: null,
-        tagged: [],
-        isEnabled: member.iface.adminState !== 'down',
-        lag: null,
-        memberOf: member.port.name as SwitchPortName,
-      });
-    } else {
-      out.set(name, { name, exists: false, untagged: null, tagged: [], isEnabled: false, lag: null, memberOf: null });
-    }
-  }
-  return out;
-}
-
-/** `0000aabbccddeeff` → the OpenFlow colon form `00:00:aa:bb:cc:dd:ee:ff` and the plain hex. */
-export function datapathIdentities(datapathId: string): SwitchIdentity[] {
-  const hex = datapathId.toLowerCase();
-  if (!/^[0-9a-f]{16}$/.test(hex)) return [];
-  return [
-    { kind: 'datapath-id', value: (hex.match(/../g) ?? []).join(':') },
-    { kind: 'datapath-id', value: hex },
-  ];
-}
+import { type BridgeSnapshot, datapathIdentities, type InterfaceRow, observePorts, type PortRow } from '../ovs-port.js';
+import { decodeSnapshot, GUARDED_PORT_COLUMNS, snapshotOps } from './snapshot.js';
 
 // ------------------------------------------------------------------------------------------- planning
 

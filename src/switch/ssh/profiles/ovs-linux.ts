@@ -5,7 +5,8 @@
  *
  * VLAN model (ovs-vswitchd.conf.db(5), Port table): an access port is `vlan_mode=access tag=V`; a port
  * with tagged VLANs is `vlan_mode=native-untagged` with `tag` as its untagged VLAN. `trunks` always keeps
- * the untagged VLAN, so it is never empty — an empty `trunks` would mean "every VLAN".
+ * the untagged VLAN, so it is never empty — an empty `trunks` would mean "every VLAN". Reading back
+ * decodes rows into src/switch/ovs-port.ts, the port model the ovsdb driver uses too.
  *
  * LAGs are bonds. A bond leaving or losing members must name them, so this profile reads the batch's LAGs
  * first (`readsLagsBeforeApply`): former members get their own Port again (same Interface row) on the
@@ -13,9 +14,18 @@
  * remove; unreferenced Port rows are garbage-collected).
  */
 import { assertNever, InvalidInput } from '../../../domain/errors.js';
-import type { LagSettings, ObservedPort, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.js';
+import type { LagSettings, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.js';
 import type { SwitchPortName, Vlan } from '../../../domain/values.js';
-import { completePorts, type DeviceProfile, vlanOrNull } from '../profile.js';
+import { type InterfaceRow, observePorts, type PortRow } from '../../ovs-port.js';
+import {
+  decodeIntegerSet,
+  decodeOptionalInteger,
+  decodeOptionalString,
+  decodeStringMap,
+  decodeUuid,
+  decodeUuidSet,
+} from '../../ovsdb/protocol.js';
+import type { DeviceProfile } from '../profile.js';
 
 export interface OvsProfileParams {
   /** Path of the switch's OVSDB unix socket (`ovs-vsctl --db=unix:PATH`). */
@@ -164,7 +174,7 @@ function joinVsctl(lines: readonly string[], vsctl: string): readonly string[] {
   return out;
 }
 
-// --- reading: ovs-vsctl --format=json --data=json list (RFC 7047 §5.1 atoms, sets and maps) ---
+// --- reading: ovs-vsctl --format=json --data=json list prints RFC 7047 datums, decoded as the ovsdb driver does ---
 
 interface Table {
   readonly headings: readonly string[];
@@ -183,96 +193,35 @@ function parseTable(text: string, what: string): Table {
   return { headings: v.headings.map(String), data: v.data.filter(Array.isArray) };
 }
 
-/** RFC 7047 §5.1: a set is `["set", [...]]` or, with one member, the bare atom. */
-function setMembers(value: unknown): unknown[] {
-  if (Array.isArray(value) && value[0] === 'set' && Array.isArray(value[1])) return value[1];
-  return [value];
-}
-
-function atom(value: unknown): string | number | null {
-  if (Array.isArray(value) && value[0] === 'uuid' && typeof value[1] === 'string') return value[1];
-  if (typeof value === 'string' || typeof value === 'number') return value;
-  return null;
-}
-
-function mapEntries(value: unknown): Map<string, string> {
-  const out = new Map<string, string>();
-  if (Array.isArray(value) && value[0] === 'map' && Array.isArray(value[1])) {
-    for (const pair of value[1]) if (Array.isArray(pair)) out.set(String(pair[0]), String(pair[1]));
-  }
-  return out;
-}
-
 function rows(table: Table): Map<string, unknown>[] {
   return table.data.map((row) => new Map(table.headings.map((h, i) => [h, row[i]])));
 }
 
-function vlans(value: unknown): Vlan[] {
-  const out: Vlan[] = [];
-  for (const m of setMembers(value)) {
-    const v = vlanOrNull(typeof m === 'number' ? String(m) : undefined);
-    if (v !== null) out.push(v);
-  }
-  return out.sort((a, b) => a - b);
-}
-
-/** outputs: [list Port, list Interface] as `readCommand` asks for them. */
+/** outputs: [list Port, list Interface] as `readCommand` asks for them; observed by the one OVS port model. */
 export function parseOvsPorts(outputs: readonly string[], ports: readonly SwitchPortName[]): ObservedPorts {
-  const portRows = rows(parseTable(outputs[0] ?? '', 'Port'));
-  const ifaceRows = rows(parseTable(outputs[1] ?? '', 'Interface'));
-  const ifaceByUuid = new Map<string, { name: string; isUp: boolean }>();
-  for (const r of ifaceRows) {
-    const uuid = atom(r.get('_uuid'));
-    if (typeof uuid === 'string') {
-      ifaceByUuid.set(uuid, { name: String(r.get('name')), isUp: atom(r.get('admin_state')) !== 'down' });
-    }
-  }
-  const found = new Map<SwitchPortName, ObservedPort>();
-  const memberOf = new Map<string, SwitchPortName>();
-  const parsed = portRows.map((r) => {
-    const name = String(r.get('name')) as SwitchPortName;
-    const ifaces = setMembers(r.get('interfaces'))
-      .map((u) => ifaceByUuid.get(String(atom(u))))
-      .filter((i) => i !== undefined);
-    const isBond = ifaces.length > 1 || setMembers(r.get('bond_mode')).length === 1;
-    if (isBond) for (const i of ifaces) memberOf.set(i.name, name);
-    return { r, name, ifaces, isBond };
-  });
-  for (const { r, name, ifaces, isBond } of parsed) {
-    const tag = vlans(r.get('tag'))[0] ?? null;
-    const trunks = vlans(r.get('trunks'));
-    const mode = atom(setMembers(r.get('vlan_mode'))[0] ?? null);
-    const isAccess = mode === 'access' || mode === 'dot1q-tunnel' || (mode === null && tag !== null);
-    const untagged = mode === 'trunk' || mode === 'native-tagged' ? null : tag;
-    const tagged = isAccess ? [] : trunks.filter((v) => v !== untagged);
-    // Not access and no trunks: Open vSwitch carries every VLAN on the port.
-    const carriesAllVlans = !isAccess && trunks.length === 0;
-    const lacp = atom(setMembers(r.get('lacp'))[0] ?? null);
-    const bondMode = atom(setMembers(r.get('bond_mode'))[0] ?? null);
-    const other = mapEntries(r.get('other_config'));
-    const rate = other.get('lacp-time');
-    const settings: LagSettings = {
-      mode:
-        lacp === 'active' || lacp === 'passive' ? 'lacp' : bondMode === 'active-backup' ? 'active-backup' : 'static',
-      ...(rate === 'fast' || rate === 'slow' ? { lacpRate: rate } : {}),
-    };
-    found.set(name, {
+  const portRows = new Map<string, PortRow>();
+  for (const r of rows(parseTable(outputs[0] ?? '', 'Port'))) {
+    const uuid = decodeUuid(r.get('_uuid'));
+    const name = r.get('name');
+    if (uuid === null || typeof name !== 'string') continue;
+    portRows.set(name, {
+      uuid,
       name,
-      exists: true,
-      untagged,
-      tagged,
-      ...(carriesAllVlans ? { carriesAllVlans } : {}),
-      isEnabled: ifaces.length > 0 && ifaces.every((i) => i.isUp),
-      lag: isBond ? { members: ifaces.map((i) => i.name as SwitchPortName).sort(), settings } : null,
-      memberOf: null,
+      interfaces: decodeUuidSet(r.get('interfaces')),
+      tag: decodeOptionalInteger(r.get('tag')),
+      trunks: decodeIntegerSet(r.get('trunks')).sort((a, b) => a - b),
+      vlanMode: decodeOptionalString(r.get('vlan_mode')),
+      bondMode: decodeOptionalString(r.get('bond_mode')),
+      lacp: decodeOptionalString(r.get('lacp')),
+      otherConfig: decodeStringMap(r.get('other_config')),
     });
   }
-  // A bond member is an Interface, not a Port: report it as a member of its bond.
-  for (const [iface, lag] of memberOf) {
-    const name = iface as SwitchPortName;
-    if (found.has(name)) continue;
-    const isUp = [...ifaceByUuid.values()].find((i) => i.name === iface)?.isUp ?? false;
-    found.set(name, { name, exists: true, untagged: null, tagged: [], isEnabled: isUp, lag: null, memberOf: lag });
+  const interfaces = new Map<string, InterfaceRow>();
+  for (const r of rows(parseTable(outputs[1] ?? '', 'Interface'))) {
+    const uuid = decodeUuid(r.get('_uuid'));
+    const name = r.get('name');
+    if (uuid === null || typeof name !== 'string') continue;
+    interfaces.set(uuid, { uuid, name, adminState: decodeOptionalString(r.get('admin_state')), macInUse: null });
   }
-  return completePorts(found, ports);
+  return observePorts({ ports: portRows, interfaces }, ports);
 }

@@ -3,14 +3,9 @@ import { test } from 'node:test';
 import { SwitchRejected } from '../../../../src/domain/errors.js';
 import type { SwitchOp } from '../../../../src/domain/switch-plan.js';
 import { parseSwitchPortName, parseVlan } from '../../../../src/domain/values.js';
-import {
-  type BridgeSnapshot,
-  datapathIdentities,
-  decodeSnapshot,
-  observePorts,
-  planTransaction,
-  snapshotOps,
-} from '../../../../src/switch/ovsdb/driver.js';
+import { type BridgeSnapshot, datapathIdentities, observePorts } from '../../../../src/switch/ovs-port.js';
+import { planTransaction } from '../../../../src/switch/ovsdb/driver.js';
+import { decodeSnapshot, snapshotOps } from '../../../../src/switch/ovsdb/snapshot.js';
 
 const name = parseSwitchPortName;
 const vlans = (...v: number[]) => v.map(parseVlan);
