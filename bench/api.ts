@@ -2,7 +2,7 @@
  * Neutron API throughput and latency on the embedded SQLite store, over HTTP keep-alive.
  *   node --import tsx bench/api.ts [--creates 5000] [--connections 8] [--ports 10000]
  * Starts `bin/bmnet serve` in its own process on a free loopback port and a temp database, then prints
- * one `key=value` line per figure. Targets (issue 2): >= 1,000 single creates/s; list-with-filter p50 < 50 ms.
+ * one `key=value` line per figure. Targets: >= 1,000 single creates/s; list-with-filter p50 < 50 ms.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

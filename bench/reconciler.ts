@@ -5,7 +5,7 @@
  *    (unbind the old port, bind the new one); from the first API call until the new port is ACTIVE (the
  *    switch confirmed the VLAN by read-back).
  * 2. scale: `--nodes` nodes moved provisioning → tenant at once; time until every tenant port is ACTIVE.
- * Targets (issue 3): p50 < 100 ms, p99 < 500 ms, 1,000 moves < 60 s. Prints `key=value` lines.
+ * Targets: p50 < 100 ms, p99 < 500 ms, 1,000 moves < 60 s. Prints `key=value` lines.
  */
 import { parseArgs } from 'node:util';
 import { startBmnet, type TestBmnet } from '../test/helpers/bmnet.js';

@@ -107,7 +107,7 @@ export function buildSwitch(sw: SwitchConfig, log: Logger): ManagedSwitch {
 }
 
 /**
- * The network's DHCP port (DESIGN §6) with an address in `subnetId`: created, or given that address,
+ * The network's DHCP port (docs/architecture.md §8) with an address in `subnetId`: created, or given that address,
  * through the Neutron port logic (one transaction with its change event), owned by the network's project.
  */
 async function ensureDhcpPort(ctx: ApiContext, networkId: string, subnetId: string): Promise<Port> {

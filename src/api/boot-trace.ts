@@ -1,4 +1,4 @@
-/** bmnet v1: the boot trace of a MAC (DESIGN §2) — every DHCP exchange and TFTP/HTTP request, oldest first. Admin/service only. */
+/** bmnet v1: the boot trace of a MAC (docs/architecture.md §2) — every DHCP exchange and TFTP/HTTP request, oldest first. Admin/service only. */
 import type { FastifyInstance } from 'fastify';
 import { type StoredTraceEvent, traceSource } from '../domain/boot-trace.js';
 import { InvalidInput, PolicyNotAuthorized } from '../domain/errors.js';

@@ -1,5 +1,5 @@
 /**
- * Which file a network-boot client gets (STYLE §6 "decisions over several fields"), pure. The client's
+ * Which file a network-boot client gets (docs/conventions.md "decisions over several fields"), pure. The client's
  * facts come from its DHCP request; the answer is a TFTP file name, a URL, or nothing.
  * Rules (shared/testbed/README.md): iPXE gets its script (no chainload loop); UEFI HTTP boot gets a URL
  * of the iPXE binary for its architecture; PXE firmware gets that binary's name over TFTP.

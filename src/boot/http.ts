@@ -1,5 +1,5 @@
 /**
- * HTTP boot server (issue 5 §3): files from a root, streamed, with `GET`, `HEAD` and single `Range`
+ * HTTP boot server: files from a root, streamed, with `GET`, `HEAD` and single `Range`
  * requests (RFC 9110 §14), and per-node iPXE scripts at `/ipxe/<node name>.ipxe` from a resolver.
  * The root follows the TFTP root's rules (docs/tftp.md, `boot/tftp/root.ts`): no `..` segment, nothing
  * outside the root's real path (symlinks resolved), regular files only. EDK2 HTTP boot sends HEAD then

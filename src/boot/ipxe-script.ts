@@ -1,5 +1,5 @@
 /**
- * Per-node iPXE scripts (issue 5 §3), pure: a small template (a kernel with its initrds and arguments, or
+ * Per-node iPXE scripts, pure: a small template (a kernel with its initrds and arguments, or
  * a `chain` to another URL) and the node's facts in, the script text out.
  *
  * iPXE reads a script line by line, splits each line at whitespace, then expands `${…}` inside each word

@@ -1,5 +1,5 @@
 /**
- * Sockets inside a network namespace for the boot role (DESIGN §6): the DHCP role's trick
+ * Sockets inside a network namespace for the boot role (docs/architecture.md §8): the DHCP role's trick
  * (`dhcp/netns-socket.ts`: a socket belongs to the namespace it was created in, and a child process can
  * hand it to its parent over IPC), with a helper that stays: TFTP needs a new UDP socket for every
  * transfer (RFC 1350 §4, one ephemeral port each), so the helper creates sockets on request for as long

@@ -1,5 +1,5 @@
 /**
- * The Linux side of a DHCP attachment (DESIGN §6): the OVS internal port's device is moved from the
+ * The Linux side of a DHCP attachment (docs/architecture.md §8): the OVS internal port's device is moved from the
  * namespace ovs-vswitchd runs in into the attachment's own namespace and given the DHCP port's MAC and
  * address, plus a route for 255.255.255.255 so broadcast replies leave through it (reference/deps.md).
  * iproute2 does the work: there is no netlink library among our dependencies.

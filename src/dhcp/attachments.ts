@@ -1,5 +1,5 @@
 /**
- * The dhcp role's attachments (DESIGN §6, `dhcp.mode: attach`): for every network with a DHCP-enabled
+ * The dhcp role's attachments (docs/architecture.md §8, `dhcp.mode: attach`): for every network with a DHCP-enabled
  * IPv4 subnet on a physnet whose bridge is configured, a Neutron port `network:dhcp` holds the address,
  * an OVS internal port on the bridge carries the network's VLAN, its device sits in the namespace
  * `bmnet-dhcp-<network id prefix>` with that address, and a DHCP server answers from a socket opened
@@ -124,7 +124,7 @@ export class DhcpAttachments {
     await this.running;
   }
 
-  /** Whether the reconciler may call a port of this network served (DESIGN §6, the reconciler's hook). */
+  /** Whether the reconciler may call a port of this network served (docs/architecture.md §8, the reconciler's hook). */
   isServing(port: Port): boolean {
     const need = this.needs.get(port.networkId);
     if (need === 'not-served') return true;

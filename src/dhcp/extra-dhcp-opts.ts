@@ -1,6 +1,6 @@
 /**
  * Neutron/Ironic `extra_dhcp_opts` → DHCPv4 answers. Accepts the names Ironic and Neutron send
- * (shared/reference/neutron-and-ironic.md §1.5): dnsmasq option names (`bootfile-name`, `tftp-server`,
+ * (as Ironic sends them, docs/dhcp.md): dnsmasq option names (`bootfile-name`, `tftp-server`,
  * `server-ip-address`…), numeric codes (`67`, `66`, `150`, `255` = siaddr, `60`, any 1-254), and the
  * conditional forms `tag:ipxe,…`, `tag:!ipxe,…` (and `!175,…`). Pure; the API calls
  * `validateExtraDhcpOpt`, the DHCP pipeline `translateExtraDhcpOpt`.

@@ -54,7 +54,7 @@ export interface SubnetView {
   /** The network's MTU (option 26); null to leave the client's default. */
   readonly mtu: number | null;
   readonly domain: string | null;
-  /** Ranges handed out to unknown MACs (inspection/discovery). Empty: reservation-only (DESIGN §3.4). */
+  /** Ranges handed out to unknown MACs (inspection/discovery). Empty: reservation-only (docs/architecture.md §3, invariant 4). */
   readonly dynamicPools: readonly AddressRange[];
 }
 

@@ -1,5 +1,5 @@
 /**
- * A DHCP socket inside a network namespace, served by this process (DESIGN §6). Node cannot bind to a
+ * A DHCP socket inside a network namespace, served by this process (docs/architecture.md §8). Node cannot bind to a
  * device, but a socket belongs to the namespace it was created in: a short-lived helper started with
  * `ip netns exec NS` creates and binds it and hands it over the IPC channel (about 0.5 MiB per
  * namespace instead of a process each, shared/reference/deps.md). Broadcast replies need a route for

@@ -1,5 +1,5 @@
 /**
- * The Open vSwitch side of a DHCP attachment (DESIGN §6): an internal port on the physnet's bridge,
+ * The Open vSwitch side of a DHCP attachment (docs/architecture.md §8): an internal port on the physnet's bridge,
  * an access port on the network's VLAN, created, re-tagged and removed through OVSDB (RFC 7047). Each
  * change waits until ovs-vswitchd has applied it (`cur_cfg`), as ovs-vsctl does, so the internal port's
  * device exists when the caller moves it into the attachment's namespace.

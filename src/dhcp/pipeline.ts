@@ -1,6 +1,6 @@
 /**
  * One DHCP exchange, pure: a decoded request and a NetworkView in; the reply bytes and where to send
- * them, the lease change to make durable first, and a boot-trace event out (STYLE §6).
+ * them, the lease change to make durable first, and a boot-trace event out (docs/conventions.md).
  */
 import type { BootTraceEvent, DropReason, TraceAnswer } from '../domain/boot-trace.js';
 import { ZERO_ADDRESS } from './codec/ipv4.js';

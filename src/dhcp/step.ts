@@ -1,5 +1,5 @@
 /**
- * The contract of a DHCP step (STYLE §6): a decoded request, the reply built so far and the network's
+ * The contract of a DHCP step (docs/conventions.md): a decoded request, the reply built so far and the network's
  * view in; continue, respond or drop out. Pure; `pipeline.ts` runs the steps in order.
  */
 import type { DropReason } from '../domain/boot-trace.js';

@@ -1,7 +1,7 @@
 /**
  * The ML2 mechanism-driver job, pure: a bare-metal port's `local_link_information` and
  * `local_group_information` → the switch ports (or LAG) that must carry its network's VLAN, or the reason
- * it cannot be bound. Then the desired state of every switch from all bindings (invariant 1 of DESIGN §3:
+ * it cannot be bound. Then the desired state of every switch from all bindings (invariant 1 of docs/architecture.md §3:
  * one untagged VLAN per switch port or LAG; the binding that came first keeps it, the other fails).
  */
 import type { DesiredPort, LagMode, LagSettings } from './switch-plan.js';

@@ -1,5 +1,5 @@
 /**
- * The boot trace of a MAC (DESIGN §2): one event per DHCP exchange and per TFTP/HTTP step, stored by the
+ * The boot trace of a MAC (docs/architecture.md §2): one event per DHCP exchange and per TFTP/HTTP step, stored by the
  * store, written by the DHCP and boot servers, read by `GET /v1/boot-trace`. TFTP and HTTP steps share
  * the rows: their message type is the protocol and the step (`TFTP RRQ`, `HTTP refused`…), DHCP's are
  * its message names (`discover`, `ack`…). Pure.
@@ -24,7 +24,7 @@ export type DropReason =
 
 export type TraceAnswer = 'offer' | 'ack' | 'nak' | 'none' | 'dropped';
 
-/** One exchange for the boot trace (issue 4 §6); stored per MAC. */
+/** One exchange for the boot trace; stored per MAC. */
 export interface BootTraceEvent {
   readonly atMs: number;
   readonly networkId: string;

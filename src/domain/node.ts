@@ -1,6 +1,6 @@
 /**
  * bmnet's own node model (for fleets without Ironic) and its network life cycle, pure: which Neutron
- * ports a node must have for a stage, and which of its ports must go first (DESIGN §1, §3 invariant 2).
+ * ports a node must have for a stage, and which of its ports must go first (docs/architecture.md §1, §3 invariant 2).
  */
 import type { ExtraDhcpOpt, Port } from './model.js';
 
@@ -79,7 +79,7 @@ export interface TenantAttachment {
 export const SERVICE_OWNER = 'baremetal:none';
 export const TENANT_OWNER = 'baremetal:tenant';
 
-/** Ironic's PXE/iPXE option set (reference §1.5): firmware gets the PXE file, iPXE gets the script. */
+/** Ironic's PXE/iPXE option set: firmware gets the PXE file, iPXE gets the script. */
 export function pxeDhcpOptions(boot: BootConfig): ExtraDhcpOpt[] {
   const opts: ExtraDhcpOpt[] = [
     { optName: 'tag:!ipxe,67', optValue: boot.pxeFile, ipVersion: 4 },

@@ -88,7 +88,7 @@ const sameSettings = (a: LagSettings, b: LagSettings) =>
   a.mode === b.mode && (a.lacpRate ?? 'slow') === (b.lacpRate ?? 'slow') && (a.minLinks ?? 1) === (b.minLinks ?? 1);
 
 /**
- * plan(desired, observed) → removals then additions (DESIGN §3 invariant 2): a port or LAG that carries a
+ * plan(desired, observed) → removals then additions (docs/architecture.md §3, invariant 2): a port or LAG that carries a
  * VLAN it should no longer carry is first moved to the unbound default; only then is the new VLAN set.
  * Ops that must share a batch (a LAG and its VLAN; a deleted LAG and its freed members' defaults) do.
  */

@@ -1,5 +1,5 @@
 /**
- * The reconciler (DESIGN §3, §4): drives every switch toward the desired state computed from the bound
+ * The reconciler (docs/architecture.md §3, §5): drives every switch toward the desired state computed from the bound
  * ports in the database, and records the outcome on the ports (ACTIVE, or binding_failed with why).
  * Per switch: changes coalesce within a batch window, runs are serialized, failures retry with
  * exponential back-off and jitter, and a periodic resync finds drift. A restart is a full resync.

@@ -144,7 +144,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     },
     '0002-switch-state': {
       async up(db: Kysely<unknown>) {
-        // desired and observed state of every switch port / LAG bmnet manages (DESIGN §2 "switch-port state")
+        // desired and observed state of every switch port / LAG bmnet manages (docs/architecture.md §2 "switch-port state")
         await db.schema
           .createTable('switch_ports')
           .addColumn('switch_name', 'varchar(64)', (c) => c.notNull())
@@ -173,7 +173,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     },
     '0003-dhcp': {
       async up(db: Kysely<unknown>) {
-        // dynamic-pool leases and DECLINE quarantines: written before the reply (issue 4 §2)
+        // dynamic-pool leases and DECLINE quarantines: written before the reply
         await db.schema
           .createTable('dhcp_leases')
           .addColumn('network_id', 'varchar(36)', (c) => c.notNull())
@@ -189,7 +189,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .on('dhcp_leases')
           .columns(['network_id', 'mac_address'])
           .execute();
-        // boot trace (DESIGN §2): every DHCP exchange per MAC, bounded retention
+        // boot trace (docs/architecture.md §2): every DHCP exchange per MAC, bounded retention
         await db.schema
           .createTable('boot_trace')
           .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>

@@ -1,4 +1,4 @@
-/** The only switch type the reconciler sees (DESIGN §7). */
+/** The only switch type the reconciler sees (docs/architecture.md §4). */
 import type { ObservedPorts, SwitchOp } from '../domain/switch-plan.js';
 import type { SwitchPortName } from '../domain/values.js';
 

@@ -1,6 +1,6 @@
 /**
  * Ironic's neutron network interface, replayed request by request (shared/reference/openstack-cli.md
- * "Ironic's Neutron calls, in order"; neutron-and-ironic.md §2) against bmnet with a real Open vSwitch:
+ * "Ironic's Neutron calls, in order") against bmnet with a real Open vSwitch:
  * cleaning, VIF attach, deploy (unbind + MAC reset, provisioning, switch to tenant), undeploy.
  */
 import assert from 'node:assert/strict';

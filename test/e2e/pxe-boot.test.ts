@@ -1,5 +1,5 @@
 /**
- * A real PXE boot from bmnet (issue 5 §6): a QEMU VM (SeaBIOS + the virtio NIC's iPXE ROM, TCG) on a tap
+ * A real PXE boot from bmnet: a QEMU VM (SeaBIOS + the virtio NIC's iPXE ROM, TCG) on a tap
  * port of an Open vSwitch userspace switch is a node of the node API. Moved to provisioning, its iPXE gets
  * DHCP from bmnet's attachment on the provisioning VLAN, fetches its per-node script over TFTP from the
  * boot role on that attachment, runs it (a marker on the serial console), chains to a script over HTTP

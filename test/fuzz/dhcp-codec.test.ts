@@ -1,5 +1,5 @@
 /**
- * Fuzz of the DHCPv4 codec (issue 4, "Bad input"): mutated real client packets never make decode
+ * Fuzz of the DHCPv4 codec ("Bad input"): mutated real client packets never make decode
  * throw, and every packet that decodes survives encode → decode unchanged. Longer runs:
  * `node --import tsx scripts/fuzz-dhcp.ts --count N --seed S`.
  */

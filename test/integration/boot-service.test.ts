@@ -1,5 +1,5 @@
 /**
- * The boot service on a DHCP attachment's namespace (DESIGN §6): TFTP and HTTP sockets are created in the
+ * The boot service on a DHCP attachment's namespace (docs/architecture.md §8): TFTP and HTTP sockets are created in the
  * namespace by a helper and served by this process; a client in another namespace on the same link gets
  * files and per-node scripts with tftp-hpa, atftp and curl; every transfer has its own port in the
  * namespace; trace entries name the network; the helper's memory is measured; a network that stops

@@ -1,5 +1,5 @@
 /**
- * The dhcp role in attach mode (issue 4 §4, §5, §8): bmnet in-process with an OVS userspace bridge as
+ * The dhcp role in attach mode: bmnet in-process with an OVS userspace bridge as
  * the physnet's bridge. Networks made through the API get an attachment (DHCP port, OVS internal port
  * on the VLAN, namespace); real udhcpc clients on VLAN access ports get what the database says, live,
  * and across a restart on the same SQLite file. Root only.

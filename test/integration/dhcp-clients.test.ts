@@ -1,5 +1,5 @@
 /**
- * bmnet's DHCP server against real clients (issue 4 §8): busybox udhcpc and ISC dhclient in their own
+ * bmnet's DHCP server against real clients: busybox udhcpc and ISC dhclient in their own
  * namespaces, served from a socket handed over from the server's namespace; a real relay (ISC
  * dhcrelay) in a middle namespace for relay mode. Root only.
  */

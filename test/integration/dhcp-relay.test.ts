@@ -1,5 +1,5 @@
 /**
- * The dhcp role in relay mode (issue 4 §4, §8): bmnet in-process listens on `dhcp.relay_listen`, a real
+ * The dhcp role in relay mode: bmnet in-process listens on `dhcp.relay_listen`, a real
  * ISC dhcrelay in a middle namespace relays a udhcpc client's requests; the network is the one whose
  * subnet holds giaddr, and option 82 lands in the boot trace. Root only.
  */

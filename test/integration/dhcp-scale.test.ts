@@ -1,5 +1,5 @@
 /**
- * One bmnet process serves 200 networks in attach mode (issue 4 §4): 200 attachments (OVS internal port,
+ * One bmnet process serves 200 networks in attach mode: 200 attachments (OVS internal port,
  * namespace, socket) and the whole process stays within 300 MB RSS; a client on the last network is
  * served; deleting the networks removes every namespace. Memory bound only, no timing. Root only.
  */

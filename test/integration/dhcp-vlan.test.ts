@@ -1,5 +1,5 @@
 /**
- * DHCP on an Open vSwitch userspace switch (issue 4 §8): bmnet serves from a socket handed over from a
+ * DHCP on an Open vSwitch userspace switch: bmnet serves from a socket handed over from a
  * namespace on VLAN 100's access port; a reserved client on VLAN 100 gets its address, the same kind
  * of client on VLAN 200 gets nothing until its switch port moves to VLAN 100. Root only.
  */

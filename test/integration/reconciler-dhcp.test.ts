@@ -1,5 +1,5 @@
 /**
- * ACTIVE means ready (issue 3): a bare-metal port on a network with DHCP turns ACTIVE only when its switch
+ * ACTIVE means ready: a bare-metal port on a network with DHCP turns ACTIVE only when its switch
  * port carries the VLAN and bmnet's DHCP attachment serves its reservation — so the node's first DHCP
  * request right after ACTIVE gets its address (Ironic needs no port_setup_delay).
  */

@@ -1,5 +1,5 @@
 /**
- * One spec, every driver that runs here (STYLE §7): the `ovsdb` driver and the `ssh` driver with the `ovs`
+ * One spec, every driver that runs here (docs/conventions.md): the `ovsdb` driver and the `ssh` driver with the `ovs`
  * profile, on the same real Open vSwitch. Each op is applied and read back; both must agree.
  */
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 /**
  * Where the TFTP server's UDP sockets come from. By default they are created in this process's network
- * namespace; a caller serving a DHCP attachment in another namespace (DESIGN §6) creates them there (a
+ * namespace; a caller serving a DHCP attachment in another namespace (docs/architecture.md §8) creates them there (a
  * helper hands them over) and passes a listen socket and a `TransferSockets` of its own.
  */
 import dgram from 'node:dgram';

@@ -1,6 +1,6 @@
 /**
  * Typed reading and writing of the option values the server uses. A getter tells "absent" from
- * "malformed" so the pipeline can drop and count the second (STYLE §5).
+ * "malformed" so the pipeline can drop and count the second (docs/conventions.md).
  */
 import { ipv4FromBytes, ipv4ToBytes } from './ipv4.js';
 import { type MessageTypeCode, Opt } from './option-codes.js';

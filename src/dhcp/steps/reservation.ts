@@ -1,5 +1,5 @@
 /**
- * A MAC with a port on this network gets that port's address (DESIGN §3.4: on reservation-only
+ * A MAC with a port on this network gets that port's address (docs/architecture.md §3, invariant 4: on reservation-only
  * networks nothing else is answered). Unknown MACs continue only when some subnet has a dynamic pool.
  */
 import { subnetFor } from '../model.js';

@@ -1,5 +1,5 @@
 /**
- * The `ovsdb` switch driver (DESIGN §7): one Open vSwitch bridge driven over RFC 7047. Every `apply` reads the
+ * The `ovsdb` switch driver (docs/architecture.md §4): one Open vSwitch bridge driven over RFC 7047. Every `apply` reads the
  * bridge (one `select` transaction), turns the whole batch into ONE transaction against what it read, and
  * guards that transaction with `wait` operations so it fails instead of acting on state that changed meanwhile.
  *

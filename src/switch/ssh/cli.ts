@@ -1,5 +1,5 @@
 /**
- * The SSH CLI session reader, without a socket (STYLE §6): text from an interactive shell goes in,
+ * The SSH CLI session reader, without a socket (docs/conventions.md): text from an interactive shell goes in,
  * events come out. It strips terminal escapes and carriage returns, answers pagers, finds the prompt
  * that ends each command, drops the command's echo and checks the output against the profile's errors.
  */

@@ -1,5 +1,5 @@
 /**
- * What an SSH device profile is (STYLE §7): a plain value per vendor — prompts, modes, error patterns,
+ * What an SSH device profile is (docs/conventions.md): a plain value per vendor — prompts, modes, error patterns,
  * and small pure functions that render SwitchOps as CLI lines and parse `show` output. No state, no I/O.
  */
 import { InvalidInput } from '../../domain/errors.js';

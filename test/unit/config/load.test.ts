@@ -11,7 +11,7 @@ test('defaults: loopback listen, SQLite file, noauth, physnet1 with 1000:1999', 
   assert.ok(Object.isFrozen(c));
 });
 
-test('the example in DESIGN §9 parses', () => {
+test('the config contract example parses', () => {
   const c = parseConfig(`
 listen: 127.0.0.1:9696
 database: sqlite:./bmnet.db

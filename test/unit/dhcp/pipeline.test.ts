@@ -26,7 +26,7 @@ const provisioning: SubnetView = {
   dynamicPools: [],
 };
 
-/** Ironic's PUT for an iPXE node (neutron-and-ironic.md §1.5). */
+/** Ironic's PUT for an iPXE node. */
 const ironicReservation: Reservation = {
   mac: NODE_MAC,
   ip: '10.66.100.50',

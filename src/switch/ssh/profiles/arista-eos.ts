@@ -1,6 +1,6 @@
 /**
- * `arista-eos`: Arista EOS CLI. Syntax from reference/switch-cli.md §3.4 (networking-generic-switch's
- * `netmiko_arista_eos` templates) and Arista's EOS configuration guide (configure session, channel-group,
+ * `arista-eos`: Arista EOS CLI. Syntax from networking-generic-switch's
+ * `netmiko_arista_eos` templates and Arista's EOS configuration guide (configure session, channel-group,
  * port-channel min-links, lacp rate). Changes go through a configuration session: nothing applies until
  * `commit`, and a rejected line is dropped with `abort`.
  *

@@ -1,6 +1,6 @@
 /**
- * `cisco-nxos`: Cisco NX-OS CLI. Syntax from reference/switch-cli.md §3.4 (networking-generic-switch's
- * `netmiko_cisco_nxos` templates) and Cisco's Nexus 9000 interfaces configuration guide (switchport,
+ * `cisco-nxos`: Cisco NX-OS CLI. Syntax from networking-generic-switch's
+ * `netmiko_cisco_nxos` templates and Cisco's Nexus 9000 interfaces configuration guide (switchport,
  * channel-group, lacp min-links, lacp rate). NX-OS applies each line at once: a rejected line leaves the
  * earlier lines of the batch applied, which the reconciler's read-back sees. LAGs need `feature lacp`.
  *

@@ -1,6 +1,6 @@
 /**
- * `cumulus-nvue`: NVIDIA Cumulus Linux 5 with the NVUE CLI. Syntax from reference/switch-cli.md §3.4
- * (networking-generic-switch's `netmiko_cumulus_nvue` templates) and NVIDIA's Cumulus Linux user guide
+ * `cumulus-nvue`: NVIDIA Cumulus Linux 5 with the NVUE CLI. Syntax from networking-generic-switch's
+ * `netmiko_cumulus_nvue` templates and NVIDIA's Cumulus Linux user guide
  * ("NVUE CLI", "Bonding - Link Aggregation"). `nv set`/`nv unset` stage a pending revision;
  * `nv config apply` applies it in one step, `nv config detach` drops it.
  *

@@ -1,6 +1,6 @@
 /**
- * `dell-os10`: Dell SmartFabric OS10 CLI. Syntax from reference/switch-cli.md §3.4 (networking-generic-switch's
- * `netmiko_dell_os10` templates) and Dell's OS10 user guide (channel-group, minimum-links, lacp rate).
+ * `dell-os10`: Dell SmartFabric OS10 CLI. Syntax from networking-generic-switch's
+ * `netmiko_dell_os10` templates and Dell's OS10 user guide (channel-group, minimum-links, lacp rate).
  * OS10 applies each line at once (non-transaction mode). In trunk mode OS10's untagged VLAN is the
  * `switchport access vlan` and the allowed list starts empty and grows with each
  * `switchport trunk allowed vlan` line.

@@ -1,6 +1,6 @@
 /**
- * `juniper-junos`: Junos OS with Enhanced Layer 2 Software (EX/QFX). Syntax from reference/switch-cli.md
- * §3.4 (networking-generic-switch's `netmiko_juniper` templates: `configure private`, commit) and Juniper's
+ * `juniper-junos`: Junos OS with Enhanced Layer 2 Software (EX/QFX). Syntax from
+ * networking-generic-switch's `netmiko_juniper` templates (`configure private`, commit) and Juniper's
  * Junos CLI user guide (`set cli screen-length 0`, `display set`, `commit and-quit`, `rollback 0`).
  * A batch is one private candidate configuration: nothing applies until the commit.
  *

@@ -1,6 +1,6 @@
 /**
  * `ovs`: Open vSwitch on a Linux switch, driven over SSH with ovs-vsctl (as networking-generic-switch's
- * `netmiko_ovs_linux`, reference/switch-cli.md §3.4), read back with `ovs-vsctl --format=json list`.
+ * `netmiko_ovs_linux`), read back with `ovs-vsctl --format=json list`.
  * A batch's ovs-vsctl commands are joined with `--` into one invocation: one OVSDB transaction.
  *
  * VLAN model (ovs-vswitchd.conf.db(5), Port table): an access port is `vlan_mode=access tag=V`; a port

@@ -1,6 +1,6 @@
 /**
  * `sonic`: SONiC's `config` CLI (sonic-utilities), run as root after `sudo -i`. Syntax from
- * reference/switch-cli.md §3.4 (networking-generic-switch's `netmiko_sonic` templates), the SONiC Command
+ * networking-generic-switch's `netmiko_sonic` templates, the SONiC Command
  * Reference (sonic-utilities doc/Command-Reference.md) and sonic-utilities' own checks (config/vlan.py,
  * config/switchport.py, utilities_common/cli.py): a port takes VLAN members only in `switchport mode`
  * access or trunk, and only trunk mode takes tagged members; a second untagged VLAN is refused
