@@ -103,15 +103,9 @@ type PortColumns = {
 };
 
 /** The Port row values of every column bmnet manages. */
-function portRow(p: {
-  readonly interfaces: readonly Atom[];
-  readonly tag: number | null;
-  readonly trunks: readonly number[];
-  readonly vlanMode: string | null;
-  readonly bondMode: string | null;
-  readonly lacp: string | null;
-  readonly otherConfig: ReadonlyMap<string, string>;
-}): PortColumns {
+function portRow(
+  p: Omit<PortRow, 'uuid' | 'name' | 'interfaces'> & { readonly interfaces: readonly Atom[] },
+): PortColumns {
   return {
     interfaces: ovsSet(p.interfaces),
     tag: optional(p.tag),
