@@ -66,11 +66,20 @@ export interface BootServiceOptions {
   readonly retryMs?: number;
 }
 
+/** One protocol of a listener: serving on `address`, or failed (since `sinceMs`) because of `error`. */
+export interface BootProtocolStatus {
+  readonly state: 'starting' | 'serving' | 'failed';
+  readonly address: string | null;
+  readonly error: string | null;
+  readonly sinceMs: number | null;
+}
+
 export interface BootListenerStatus {
   readonly networkId: string | null;
   readonly namespace: string | null;
-  readonly tftp: string;
-  readonly http: string;
+  /** Null: not configured (no `boot.tftp` / `boot.http` section). */
+  readonly tftp: BootProtocolStatus | null;
+  readonly http: BootProtocolStatus | null;
   /** The namespace helper's process id (attachments only). */
   readonly helperPid: number | null;
 }
@@ -79,9 +88,11 @@ interface Listener {
   readonly key: string;
   readonly networkId: string | null;
   readonly namespace: string | null;
-  readonly tftp: TftpServer;
-  readonly http: HttpBootServer;
-  readonly sockets: NamespaceSockets | null;
+  /** The host `{http}` names in scripts served over TFTP. */
+  readonly scriptHost: string;
+  sockets: NamespaceSockets | null;
+  tftp: Side<TftpServer> | null;
+  http: Side<HttpBootServer> | null;
 }
 
 /** TFTP path of a node's script: `ipxe/<node name>.ipxe` (normalized: no leading `/`). */
@@ -188,6 +199,11 @@ function httpEntry(e: HttpBootEvent, networkId: string | null, atMs: number): Bo
   }
 }
 
+/** What to serve for one listener: the configured listen addresses, or a DHCP attachment's namespace. */
+type Target =
+  | { readonly kind: 'listen' }
+  | { readonly kind: 'attached'; readonly attachment: BootAttachment; readonly address: string };
+
 export class BootService {
   private readonly listeners = new Map<string, Listener>();
   private readonly registry: Registry;
@@ -202,22 +218,13 @@ export class BootService {
     this.now = o.now ?? Date.now;
   }
 
-  /** Starts the configured listen addresses (mode `listen` or `both`); attachments come with `sync`. */
+  /**
+   * Starts the configured listen addresses (mode `listen` or `both`); attachments come with `sync`. A
+   * protocol that cannot start does not stop the other: it shows in `status()` and is tried again.
+   */
   static async start(o: BootServiceOptions): Promise<BootService> {
     const s = new BootService(o);
-    const { mode, tftp, http } = o.config;
-    if (mode === 'listen' || mode === 'both') {
-      const listener = await s.startListener({
-        key: 'listen',
-        networkId: null,
-        namespace: null,
-        tftp: { listen: tftp.listen },
-        http: { listen: http.listen },
-        scriptHost: tftp.listen.host === '0.0.0.0' ? http.listen.host : tftp.listen.host,
-        sockets: null,
-      });
-      s.listeners.set('listen', listener);
-    }
+    await s.sync([]);
     return s;
   }
 
@@ -233,12 +240,13 @@ export class BootService {
     return this.running;
   }
 
+  /** Every listener, serving or not, with each configured protocol's state. */
   status(): BootListenerStatus[] {
     return [...this.listeners.values()].map((l) => ({
       networkId: l.networkId,
       namespace: l.namespace,
-      tftp: `${l.tftp.address.address}:${l.tftp.address.port}`,
-      http: `${l.http.address.address}:${l.http.address.port}`,
+      tftp: sideStatus(l.tftp),
+      http: sideStatus(l.http),
       helperPid: l.sockets?.pid ?? null,
     }));
   }
@@ -254,26 +262,22 @@ export class BootService {
   private async pass(): Promise<void> {
     const { mode } = this.o.config;
     if (this.isStopped) return;
-    const wanted = new Map<string, BootAttachment>();
+    const wanted = new Map<string, Target>();
+    if (mode === 'listen' || mode === 'both') wanted.set('listen', { kind: 'listen' });
     if (mode === 'attach' || mode === 'both') {
       for (const a of this.wanted) {
         if (!(await this.isBootNetwork(a.networkId))) continue;
         const key = await instanceKey(a);
-        if (key !== null) wanted.set(key, a);
+        if (key !== null) wanted.set(key, { kind: 'attached', attachment: a, address: a.address.split('/')[0] ?? '' });
       }
     }
     for (const l of [...this.listeners.values()]) {
-      if (l.key !== 'listen' && !wanted.has(l.key)) await this.stopListener(l);
+      if (!wanted.has(l.key)) await this.stopListener(l);
     }
     let isFailed = false;
-    for (const [key, a] of wanted) {
-      if (this.listeners.has(key) || this.isStopped) continue;
-      try {
-        this.listeners.set(key, await this.startAttached(key, a));
-      } catch (err) {
-        isFailed = true;
-        this.o.logger.warn({ networkId: a.networkId, namespace: a.namespace, err }, 'boot listener failed; will retry');
-      }
+    for (const [key, target] of wanted) {
+      if (this.isStopped) return;
+      if (!(await this.bringUp(key, target))) isFailed = true;
     }
     if (isFailed && this.retryTimer === null && !this.isStopped) {
       this.retryTimer = setTimeout(() => {
@@ -292,103 +296,180 @@ export class BootService {
     return name !== null && attach.includes(name);
   }
 
-  private async startAttached(key: string, a: BootAttachment): Promise<Listener> {
-    const address = a.address.split('/')[0] ?? '';
-    const sockets = await NamespaceSockets.start(a.namespace);
-    try {
-      const { tftp, http } = this.o.config;
-      const [udp, tcp] = await Promise.allSettled([
-        sockets.udp(address, tftp.listen.port),
-        sockets.tcp(address, http.listen.port),
-      ]);
-      if (udp.status === 'rejected' || tcp.status === 'rejected') {
-        // The helper's end goes with it, but a socket already handed over is this process's to close.
-        if (udp.status === 'fulfilled') udp.value.close();
-        if (tcp.status === 'fulfilled') tcp.value.close();
-        throw [udp, tcp].flatMap((r) => (r.status === 'rejected' ? [r.reason] : []))[0];
+  /** Starts what of `key` is not serving yet, TFTP and HTTP each on its own; true when both serve. */
+  private async bringUp(key: string, target: Target): Promise<boolean> {
+    const { tftp, http } = this.o.config;
+    const isAttached = target.kind === 'attached';
+    const l: Listener = this.listeners.get(key) ?? {
+      key,
+      networkId: isAttached ? target.attachment.networkId : null,
+      namespace: isAttached ? target.attachment.namespace : null,
+      scriptHost: isAttached ? target.address : scriptHostOf(this.o.config),
+      sockets: null,
+      tftp: tftp === null ? null : { kind: 'starting' },
+      http: http === null ? null : { kind: 'starting' },
+    };
+    this.listeners.set(key, l);
+    if (isServing(l.tftp) && isServing(l.http)) return true;
+    if (isAttached && l.sockets === null) {
+      try {
+        l.sockets = await NamespaceSockets.start(target.attachment.namespace);
+      } catch (err) {
+        for (const protocol of ['tftp', 'http'] as const) this.failed(l, protocol, err);
+        return false;
       }
-      const tftpSocket = udp.value;
-      const httpHandle = tcp.value;
-      const listener = await this.startListener({
-        key,
-        networkId: a.networkId,
-        namespace: a.namespace,
-        tftp: { listen: { socket: tftpSocket }, transferSockets: sockets.transferSockets(address) },
-        http: { listen: { handle: httpHandle } },
-        scriptHost: address,
-        sockets,
+    }
+    if (l.http !== null && !isServing(l.http)) await this.startHttp(l, target);
+    if (l.tftp !== null && !isServing(l.tftp)) await this.startTftp(l, target);
+    const isAllServing = isServing(l.tftp) && isServing(l.http);
+    if (!isServing(l.tftp) && !isServing(l.http) && l.sockets !== null) {
+      // nothing serves: the helper goes too, and comes back with the retry
+      await l.sockets.close();
+      l.sockets = null;
+    }
+    return isAllServing;
+  }
+
+  private async startHttp(l: Listener, target: Target): Promise<void> {
+    const { config, logger } = this.o;
+    if (config.http === null) return;
+    try {
+      const listen =
+        target.kind === 'attached' && l.sockets !== null
+          ? { handle: await l.sockets.tcp(target.address, config.http.listen.port) }
+          : config.http.listen;
+      const server = await startHttpBootServer({
+        listen,
+        root: config.http.root,
+        logger,
+        registry: this.registry,
+        resolveScript: ({ nodeName, local }) => this.o.script(nodeName, `http://${local.address}:${local.port}`),
+        onEvent: (e) => this.record(httpEntry(e, l.networkId, this.now())),
       });
-      this.o.logger.info(
-        { networkId: a.networkId, namespace: a.namespace, address, helperPid: sockets.pid },
-        'boot listener serving on the attachment',
-      );
-      return listener;
+      l.http = { kind: 'serving', server };
+      this.logServing(l, 'http', server.address);
     } catch (err) {
-      await sockets.close();
-      throw err;
+      this.failed(l, 'http', err);
     }
   }
 
-  private async startListener(l: {
-    key: string;
-    networkId: string | null;
-    namespace: string | null;
-    tftp: Pick<Parameters<typeof startTftpServer>[0], 'listen' | 'transferSockets'>;
-    http: Pick<Parameters<typeof startHttpBootServer>[0], 'listen'>;
-    scriptHost: string;
-    sockets: NamespaceSockets | null;
-  }): Promise<Listener> {
-    const { config, logger, trace } = this.o;
-    const record = (entry: BootTraceEntry) => {
-      try {
-        trace.record(entry);
-      } catch (err) {
-        logger.error({ err }, 'boot trace sink failed');
-      }
-    };
-    const http = await startHttpBootServer({
-      ...l.http,
-      root: config.http.root,
-      logger,
-      registry: this.registry,
-      resolveScript: ({ nodeName, local }) => this.o.script(nodeName, `http://${local.address}:${local.port}`),
-      onEvent: (e) => record(httpEntry(e, l.networkId, this.now())),
-    }).catch((err: unknown) => {
-      // The TFTP server never took its handed-over listen socket: close it here.
-      if ('socket' in l.tftp.listen) l.tftp.listen.socket.close();
-      throw err;
-    });
-    const httpBase = `http://${l.scriptHost}:${http.address.port}`;
+  private async startTftp(l: Listener, target: Target): Promise<void> {
+    const { config, logger } = this.o;
+    if (config.tftp === null) return;
     try {
-      const tftp = await startTftpServer({
-        ...l.tftp,
+      const sockets = l.sockets;
+      const attached =
+        target.kind === 'attached' && sockets !== null
+          ? {
+              listen: { socket: await sockets.udp(target.address, config.tftp.listen.port) },
+              transferSockets: sockets.transferSockets(target.address),
+            }
+          : { listen: config.tftp.listen };
+      const server = await startTftpServer({
+        ...attached,
         root: config.tftp.root,
         logger,
         registry: this.registry,
         resolve: async (path) => {
           const m = TFTP_SCRIPT_PATH.exec(path);
           if (m?.[1] === undefined) return { kind: 'root' };
-          const text = await this.o.script(m[1], httpBase);
+          const text = await this.o.script(m[1], this.httpBase(l));
           return text === null
             ? { kind: 'refuse', code: ErrorCode.FileNotFound, message: 'No such node' }
             : { kind: 'content', data: Buffer.from(text, 'utf8') };
         },
-        onEvent: (e) => record(tftpEntry(e, l.networkId, this.now())),
+        onEvent: (e) => this.record(tftpEntry(e, l.networkId, this.now())),
       });
-      return { key: l.key, networkId: l.networkId, namespace: l.namespace, tftp, http, sockets: l.sockets };
+      l.tftp = { kind: 'serving', server };
+      this.logServing(l, 'tftp', server.address);
     } catch (err) {
-      await http.close();
-      throw err;
+      this.failed(l, 'tftp', err);
+    }
+  }
+
+  /** `{http}` in a script fetched over TFTP: this listener's HTTP server (empty without `boot.http`). */
+  private httpBase(l: Listener): string {
+    const { http } = this.o.config;
+    if (http === null) return '';
+    const port = l.http?.kind === 'serving' ? l.http.server.address.port : http.listen.port;
+    return `http://${l.scriptHost}:${port}`;
+  }
+
+  private logServing(l: Listener, protocol: 'tftp' | 'http', bound: { address: string; port: number }): void {
+    this.o.logger.info(
+      {
+        networkId: l.networkId,
+        namespace: l.namespace,
+        protocol,
+        address: `${bound.address}:${bound.port}`,
+        helperPid: l.sockets?.pid ?? null,
+      },
+      'boot listener serving',
+    );
+  }
+
+  /** Records a failed start; logged when the reason changes, not on every retry. */
+  private failed(l: Listener, protocol: 'tftp' | 'http', err: unknown): void {
+    const before = l[protocol];
+    if (before === null) return;
+    const error = err instanceof Error ? err.message : String(err);
+    if (before.kind === 'failed' && before.error === error) return;
+    l[protocol] = { kind: 'failed', error, sinceMs: this.now() };
+    this.o.logger.warn(
+      { networkId: l.networkId, namespace: l.namespace, protocol, err },
+      'boot listener cannot start; will retry',
+    );
+  }
+
+  private record(entry: BootTraceEntry): void {
+    try {
+      this.o.trace.record(entry);
+    } catch (err) {
+      this.o.logger.error({ err }, 'boot trace sink failed');
     }
   }
 
   private async stopListener(l: Listener): Promise<void> {
     this.listeners.delete(l.key);
-    await l.tftp.close();
-    await l.http.close();
+    if (l.tftp?.kind === 'serving') await l.tftp.server.close();
+    if (l.http?.kind === 'serving') await l.http.server.close();
     await l.sockets?.close();
     this.o.logger.info({ networkId: l.networkId, namespace: l.namespace }, 'boot listener stopped');
   }
+}
+
+type Side<S> = { readonly kind: 'starting' } | { readonly kind: 'serving'; readonly server: S } | SideFailure;
+interface SideFailure {
+  readonly kind: 'failed';
+  readonly error: string;
+  readonly sinceMs: number;
+}
+
+function isServing<S>(side: Side<S> | null): boolean {
+  return side === null || side.kind === 'serving';
+}
+
+function sideStatus(side: Side<TftpServer | HttpBootServer> | null): BootProtocolStatus | null {
+  if (side === null) return null;
+  switch (side.kind) {
+    case 'starting':
+      return { state: 'starting', address: null, error: null, sinceMs: null };
+    case 'serving':
+      return {
+        state: 'serving',
+        address: `${side.server.address.address}:${side.server.address.port}`,
+        error: null,
+        sinceMs: null,
+      };
+    case 'failed':
+      return { state: 'failed', address: null, error: side.error, sinceMs: side.sinceMs };
+  }
+}
+
+/** The host a script fetched over TFTP on the listen address names for HTTP. */
+function scriptHostOf(config: BootConfig): string {
+  const tftpHost = config.tftp?.listen.host ?? '0.0.0.0';
+  return tftpHost === '0.0.0.0' ? (config.http?.listen.host ?? tftpHost) : tftpHost;
 }
 
 /**

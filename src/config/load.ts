@@ -1,5 +1,6 @@
 /** Reads the YAML config once into a frozen, typed Config; every error names the file, line and key path. */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { InvalidInput } from '../domain/errors.js';
@@ -151,17 +152,29 @@ export function loadConfigFile(file: string): Config {
   } catch (err) {
     throw new ConfigError(`${file}: cannot read: ${(err as Error).message}`);
   }
-  return parseConfig(text, file);
+  return readConfig(text, file, true);
 }
 
-/** Parses config text; relative paths (sqlite file, key files, roots) resolve against the file's folder. */
+/**
+ * Parses config text; relative paths (sqlite file, key files, roots) resolve against the file's folder.
+ * Unlike `loadConfigFile` it looks at no file the config names, and empty text gives the defaults.
+ */
 export function parseConfig(text: string, file = '(inline)'): Config {
+  return readConfig(text, file, false);
+}
+
+/** `isOnHost`: the text is a file's, which must not be empty, and the paths it names are checked here. */
+function readConfig(text: string, file: string, isOnHost: boolean): Config {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const first = doc.errors[0];
   if (first) {
-    const pos = first.linePos?.[0];
-    throw new ConfigError(`${file}${pos ? `:${pos.line}` : ''}: YAML: ${first.message.split('\n')[0]}`);
+    // the library fills linePos only for pretty errors; pos is the offset in the text
+    const line = lines.linePos(first.pos[0]).line;
+    throw new ConfigError(`${file}:${line}: YAML: ${first.message.split('\n')[0]}`);
+  }
+  if (isOnHost && (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null))) {
+    throw new ConfigError(`${file}: the file is empty: a config is a YAML mapping (see bmnet.yaml)`);
   }
   const base = file === '(inline)' ? process.cwd() : dirname(resolve(file));
   const root = new At({ file, lines }, '', (doc.contents as Node | null) ?? null);
@@ -171,14 +184,14 @@ export function parseConfig(text: string, file = '(inline)'): Config {
   const config: Config = {
     file: file === '(inline)' ? null : resolve(file),
     listen: root.get('listen').listen('127.0.0.1:9696'),
-    database: readDatabase(root.get('database'), base),
+    database: readDatabase(root.get('database'), base, isOnHost),
     auth: readAuth(root.get('auth')),
     api: readApi(root.get('api')),
     network,
     switches: readSwitches(root.get('switches'), network, base),
     reconciler: readReconciler(root.get('reconciler')),
     dhcp: readDhcp(root.get('dhcp')),
-    boot: readBoot(root.get('boot'), base, root.get('dhcp')),
+    boot: readBoot(root.get('boot'), base, root.get('dhcp'), isOnHost),
     nodes: readNodes(root.get('nodes')),
     log: {
       level: root
@@ -191,15 +204,35 @@ export function parseConfig(text: string, file = '(inline)'): Config {
   return deepFreeze(config);
 }
 
-function readDatabase(at: At, base: string): DatabaseConfig {
+function readDatabase(at: At, base: string, isOnHost: boolean): DatabaseConfig {
   const s = at.string('sqlite:./bmnet.db');
   if (s.startsWith('sqlite:')) {
     const path = s.slice('sqlite:'.length);
     if (!path) at.fail('sqlite: needs a file path (sqlite:./bmnet.db) or sqlite::memory:');
-    return { kind: 'sqlite', path: path === ':memory:' ? path : resolve(base, path) };
+    if (path === ':memory:') return { kind: 'sqlite', path };
+    const full = resolve(base, path);
+    if (isOnHost) checkPath(at, dirname(full), 'the folder of the SQLite file', constants.W_OK | constants.X_OK);
+    return { kind: 'sqlite', path: full };
   }
-  if (/^postgres(ql)?:\/\//.test(s)) return { kind: 'postgres', url: s };
+  if (/^postgres(ql)?:\/\//.test(s)) at.fail('PostgreSQL is not implemented yet in this build: use sqlite:FILE');
   return at.fail(`'${s}' is not sqlite:FILE or postgres://…`);
+}
+
+/** Fails at `at` unless `path` is a folder this process may use as `mode` (fs.constants R_OK, W_OK, X_OK). */
+function checkPath(at: At, path: string, what: string, mode: number): void {
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    at.fail(`${what} ${path} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}`);
+  }
+  if (!isDirectory) at.fail(`${what} ${path} is not a folder`);
+  try {
+    accessSync(path, mode);
+  } catch {
+    at.fail(`${what} ${path} is not ${mode & constants.W_OK ? 'writable' : 'readable'} by this user`);
+  }
 }
 
 function readAuth(at: At): AuthConfig {
@@ -384,23 +417,45 @@ function readDhcp(at: At): DhcpConfig {
       network,
       ranges.items().map((r) => {
         const m = IPV4_RANGE_RE.exec(r.string());
-        if (!m?.[1] || !m[2]) return r.fail(`'${r.string()}' is not an IPv4 range START-END`);
+        if (!m?.[1] || !m[2] || !isIPv4(m[1]) || !isIPv4(m[2]))
+          return r.fail(`'${r.string()}' is not an IPv4 range START-END`);
+        if (ipv4Number(m[1]) > ipv4Number(m[2])) r.fail(`'${r.string()}' starts after it ends`);
         return { start: m[1], end: m[2] };
       }),
     );
   }
+  const mode = at.get('mode').oneOf(['attach', 'relay', 'off'], 'off');
+  const relayListen = at.get('relay_listen').listen('0.0.0.0:67');
+  if (mode === 'relay' && relayListen.host === '0.0.0.0') {
+    // dhcp/role.ts: the relay listen address is the server identifier (option 54) relays send to
+    (at.get('relay_listen').isPresent ? at.get('relay_listen') : at.get('mode')).fail(
+      'mode relay needs relay_listen set to the address relays send to (it is the server identifier, option 54), not 0.0.0.0',
+    );
+  }
   return {
-    mode: at.get('mode').oneOf(['attach', 'relay', 'off'], 'off'),
-    relayListen: at.get('relay_listen').listen('0.0.0.0:67'),
+    mode,
+    relayListen,
     leaseSeconds: at.get('lease_seconds').int(86_400, 60, 10 * 365 * 86_400),
     dynamicPools,
   };
+}
+
+function ipv4Number(ip: string): number {
+  return ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
 }
 
 function readNodes(at: At): NodesConfig {
   at.keys(['networks', 'boot', 'operation_timeout_seconds']);
   const n = at.get('networks').keys(['cleaning', 'provisioning', 'inspection', 'rescue']);
   const b = at.get('boot').keys(['mode', 'pxe_file_bios', 'pxe_file_uefi', 'ipxe_script', 'tftp_server']);
+  const tftpServer = b.get('tftp_server').optionalString();
+  // domain/node.ts sends it as options 66 and 150; 150 (RFC 5859) is a list of IPv4 addresses
+  if (tftpServer !== null && !isIPv4(tftpServer)) b.get('tftp_server').fail(`'${tftpServer}' is not an IPv4 address`);
+  for (const stage of ['cleaning', 'provisioning', 'inspection', 'rescue']) {
+    const name = n.get(stage);
+    if (name.isPresent && name.string().trim() === '')
+      name.fail('is empty: name a network (name or id) or leave it out');
+  }
   return {
     networks: {
       cleaning: n.get('cleaning').optionalString(),
@@ -413,13 +468,13 @@ function readNodes(at: At): NodesConfig {
       pxeFileBios: b.get('pxe_file_bios').string('undionly.kpxe'),
       pxeFileUefi: b.get('pxe_file_uefi').string('snponly.efi'),
       ipxeScript: b.get('ipxe_script').string('boot.ipxe'),
-      tftpServer: b.get('tftp_server').optionalString(),
+      tftpServer,
     },
     operationTimeoutSeconds: at.get('operation_timeout_seconds').int(600, 1, 86_400),
   };
 }
 
-function readBoot(at: At, base: string, dhcp: At): BootConfig {
+function readBoot(at: At, base: string, dhcp: At, isOnHost: boolean): BootConfig {
   at.keys(['mode', 'attach', 'tftp', 'http', 'script']);
   const a = at.get('attach');
   const attach = a.node !== null && isSeq(a.node) ? a.strings() : (a.oneOf(['all'], 'all') as 'all');
@@ -441,22 +496,33 @@ function readBoot(at: At, base: string, dhcp: At): BootConfig {
       };
   // DESIGN §9: with dhcp.mode attach, boot.attach names the networks whose attachment also serves TFTP/HTTP
   const isAttached = readDhcp(dhcp).mode === 'attach';
-  const mode = at.get('mode').oneOf(['off', 'attach', 'listen', 'both'], isAttached ? 'attach' : 'off');
+  const isServing = tftp.isPresent || http.isPresent;
+  const mode = at.get('mode').oneOf(['off', 'attach', 'listen', 'both'], isAttached && isServing ? 'attach' : 'off');
   if ((mode === 'attach' || mode === 'both') && !isAttached) {
     at.get('mode').fail(`'${mode}' serves on the DHCP attachments: it needs dhcp.mode attach`);
   }
+  if (mode !== 'off' && !isServing) at.get('mode').fail(`'${mode}' needs boot.tftp or boot.http (or both)`);
+  const listener = (section: At, port: number, protocol: string) => {
+    if (!section.isPresent) return null;
+    const root = section.get('root');
+    const path = resolve(base, root.string(`/var/lib/bmnet/${protocol}`));
+    if (isOnHost && mode !== 'off') {
+      // a missing key has no line of its own: the section's
+      checkPath(
+        root.isPresent ? root : section,
+        path,
+        `the ${protocol.toUpperCase()} root`,
+        constants.R_OK | constants.X_OK,
+      );
+    }
+    return { listen: section.get('listen').listen(`0.0.0.0:${port}`), root: path };
+  };
   return {
     mode,
     attach,
     script,
-    tftp: {
-      listen: tftp.get('listen').listen('0.0.0.0:69'),
-      root: resolve(base, tftp.get('root').string('/var/lib/bmnet/tftp')),
-    },
-    http: {
-      listen: http.get('listen').listen('0.0.0.0:8080'),
-      root: resolve(base, http.get('root').string('/var/lib/bmnet/http')),
-    },
+    tftp: listener(tftp, 69, 'tftp'),
+    http: listener(http, 8080, 'http'),
   };
 }
 

@@ -102,12 +102,19 @@ export type BootScriptConfig =
     }
   | { readonly kind: 'chain'; readonly url: string };
 
+export interface BootListenConfig {
+  readonly listen: ListenAddress;
+  readonly root: string;
+}
+
 export interface BootConfig {
   /** Where the boot role serves: each boot network's DHCP attachment, tftp/http `listen`, both, or nowhere. */
   readonly mode: 'off' | 'attach' | 'listen' | 'both';
   readonly attach: 'all' | readonly string[];
-  readonly tftp: { readonly listen: ListenAddress; readonly root: string };
-  readonly http: { readonly listen: ListenAddress; readonly root: string };
+  /** Null: no `boot.tftp` section, no TFTP. */
+  readonly tftp: BootListenConfig | null;
+  /** Null: no `boot.http` section, no HTTP (scripts fetched over TFTP get an empty `{http}`). */
+  readonly http: BootListenConfig | null;
   readonly script: BootScriptConfig;
 }
 

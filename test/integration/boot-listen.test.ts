@@ -18,7 +18,7 @@ let service: BootService | undefined;
 const entries: BootTraceEntry[] = [];
 const ports = () => {
   const [l] = service?.status() ?? [];
-  return { tftp: l?.tftp.split(':')[1] ?? '', http: l?.http.split(':')[1] ?? '' };
+  return { tftp: l?.tftp?.address?.split(':')[1] ?? '', http: l?.http?.address?.split(':')[1] ?? '' };
 };
 
 before(async () => {

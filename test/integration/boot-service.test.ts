@@ -86,7 +86,7 @@ after(async () => {
 test('only boot networks get listeners, inside their namespace', { skip }, async () => {
   const status = service?.status() ?? [];
   assert.deepEqual(
-    status.map((s) => [s.networkId, s.namespace, s.tftp, s.http]),
+    status.map((s) => [s.networkId, s.namespace, s.tftp?.address, s.http?.address]),
     [['net-1', serverNs, `${SERVER}:69`, `${SERVER}:8080`]],
   );
   const { stdout } = await run('ip', ['netns', 'exec', serverNs, 'ss', '-Hlnu', 'sport', '= :69']);
@@ -224,20 +224,39 @@ boot: {mode: attach, tftp: {root: ${roots.tftp}}, http: {root: ${roots.http}}}
   return s;
 }
 
-test('a listener whose root is missing leaves no socket or helper behind, and serves once the root exists', {
+/** Each protocol's state on the one listener: `serving` / `failed`, or '' when there is no listener. */
+const states = (s: BootService) => {
+  const [l] = s.status();
+  return { tftp: l?.tftp?.state ?? '', http: l?.http?.state ?? '' };
+};
+const isBothServing = (s: BootService) => {
+  const { tftp, http } = states(s);
+  return tftp === 'serving' && http === 'serving';
+};
+
+test('a listener whose root is missing still serves the other protocol, and serves both once the root exists', {
   skip,
 }, async () => {
   assert.deepEqual(await boundInServerNs(), { udp: '', tcp: '' });
   for (const missing of ['tftp', 'http'] as const) {
+    const other = missing === 'tftp' ? 'http' : 'tftp';
     const roots = { tftp: join(dir, 'tftp'), http: join(dir, 'http'), [missing]: join(dir, `late-${missing}`) };
     const late = await attachedService(roots);
     try {
-      assert.deepEqual(late.status(), [], `${missing} root missing`);
-      assert.deepEqual(await boundInServerNs(), { udp: '', tcp: '' }, `${missing} root missing: nothing stays bound`);
-      assert.equal(await namespaceHelpers(), '', `${missing} root missing: the helper ended`);
+      assert.deepEqual(states(late), { [missing]: 'failed', [other]: 'serving' }, `${missing} root missing`);
+      assert.match(late.status()[0]?.[missing]?.error ?? '', /no such file or directory/);
+      const bound = await boundInServerNs();
+      assert.equal(missing === 'tftp' ? bound.udp : bound.tcp, '', `${missing} root missing: its socket is closed`);
+      assert.notEqual(missing === 'tftp' ? bound.tcp : bound.udp, '', `${missing} root missing: ${other} serves`);
+      if (missing === 'http') {
+        await writeFile(join(roots.tftp, 'early.bin'), kernel);
+        const early = join(dir, 'got-early');
+        await inClient('tftp', ['-m', 'binary', SERVER, '-c', 'get', 'early.bin', early]);
+        assert.equal(sha256(await readFile(early)), sha256(kernel), 'TFTP serves while HTTP cannot start');
+      }
       await mkdir(roots[missing]);
       await writeFile(join(roots.tftp, 'late.bin'), kernel);
-      await until(() => late.status().length === 1, { what: `the retry once the ${missing} root exists` });
+      await until(() => isBothServing(late), { what: `the retry once the ${missing} root exists` });
       assert.equal(await namespaceHelpers(), String(late.status()[0]?.helperPid));
       const out = join(dir, `got-late-${missing}`);
       await inClient('tftp', ['-m', 'binary', SERVER, '-c', 'get', 'late.bin', out]);
@@ -251,7 +270,18 @@ test('a listener whose root is missing leaves no socket or helper behind, and se
   }
 });
 
-test('a listener whose HTTP port is taken closes its TFTP socket, and serves once the port is free', {
+test('a listener with neither root leaves no socket or helper behind', { skip }, async () => {
+  const late = await attachedService({ tftp: join(dir, 'none-tftp'), http: join(dir, 'none-http') });
+  try {
+    assert.deepEqual(states(late), { tftp: 'failed', http: 'failed' });
+    assert.deepEqual(await boundInServerNs(), { udp: '', tcp: '' });
+    assert.equal(await namespaceHelpers(), '', 'nothing serves: the helper ended');
+  } finally {
+    await late.stop();
+  }
+});
+
+test('a listener whose HTTP port is taken serves TFTP, and serves HTTP once the port is free', {
   skip,
 }, async () => {
   const squatter = start('ip', [
@@ -266,10 +296,11 @@ test('a listener whose HTTP port is taken closes its TFTP socket, and serves onc
     await until(async () => (await boundInServerNs()).tcp !== '', { what: 'python3 on :8080' });
     const late = await attachedService({ tftp: join(dir, 'tftp'), http: join(dir, 'http') });
     try {
-      assert.deepEqual(late.status(), []);
-      assert.equal((await boundInServerNs()).udp, '', 'the TFTP socket of the failed start is closed');
+      assert.deepEqual(states(late), { tftp: 'serving', http: 'failed' });
+      assert.match(late.status()[0]?.http?.error ?? '', /EADDRINUSE|address already in use/i);
+      assert.notEqual((await boundInServerNs()).udp, '', 'TFTP serves while HTTP cannot start');
       await stop(squatter);
-      await until(() => late.status().length === 1, { what: 'the retry once :8080 is free' });
+      await until(() => isBothServing(late), { what: 'the retry once :8080 is free' });
       const status = await inClient('curl', [
         '-sS',
         '-o',

@@ -96,10 +96,22 @@ test('boot config: off by default, a chain or a kernel script, not both', () => 
     initrdUrls: ['{http}/initrd.gz'],
     kernelArgs: ['initrd=initrd.gz'],
   });
-  const chain = parseConfig('dhcp: {mode: attach}\nboot: {mode: both, script: {chain: "{http}/x.ipxe"}}\n');
+  const chain = parseConfig('dhcp: {mode: attach}\nboot: {mode: both, tftp: {}, script: {chain: "{http}/x.ipxe"}}\n');
   assert.deepEqual([chain.boot.mode, chain.boot.script], ['both', { kind: 'chain', url: '{http}/x.ipxe' }]);
   assert.throws(() => parseConfig('boot: {script: {chain: a, kernel: b}}\n'), /boot\.script: has either chain/);
   assert.throws(() => parseConfig('boot: {mode: sometimes}\n'), /boot\.mode: must be one of off, attach, listen, both/);
   assert.throws(() => parseConfig('boot: {mode: attach}\n'), /boot\.mode: 'attach' .* needs dhcp\.mode attach/);
-  assert.equal(parseConfig('dhcp: {mode: attach}\nboot: {mode: attach}\n').boot.mode, 'attach');
+  assert.throws(
+    () => parseConfig('dhcp: {mode: attach}\nboot: {mode: attach}\n'),
+    /:2: boot\.mode: 'attach' needs boot\.tftp or boot\.http/,
+  );
+  assert.equal(parseConfig('dhcp: {mode: attach}\nboot: {mode: attach, http: {}}\n').boot.mode, 'attach');
+});
+
+test('a boot section naming only TFTP serves TFTP and no HTTP', () => {
+  const c = parseConfig('dhcp: {mode: attach}\nboot: {tftp: {root: /srv/tftp}}\n');
+  assert.equal(c.boot.mode, 'attach');
+  assert.deepEqual(c.boot.tftp, { listen: { host: '0.0.0.0', port: 69 }, root: '/srv/tftp' });
+  assert.equal(c.boot.http, null);
+  assert.equal(parseConfig('dhcp: {mode: attach}\n').boot.mode, 'off', 'nothing to serve: boot is off');
 });
