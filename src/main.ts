@@ -210,7 +210,8 @@ export async function serve(config: Config, log: Logger = createLogger({ level: 
   const bootTrace: BootTraceReader = dhcpState
     ? (mac, limit) => dhcpState.traceOf(mac, limit)
     : (mac, limit) => readBootTrace(store, mac, limit);
-  const api = buildApi(ctx, config.auth, log, bootTrace, reconciler, nodes);
+  const bootStatus = () => (boot === null ? null : { mode: config.boot.mode, listeners: boot.status() });
+  const api = buildApi(ctx, config.auth, log, bootTrace, reconciler, nodes, bootStatus);
   if (config.auth.mode === 'noauth' && !isLoopback(config.listen.host)) {
     log.warn(
       { listen: config.listen.host },

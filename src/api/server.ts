@@ -5,6 +5,7 @@ import { HTTPNotFound } from '../domain/errors.js';
 import type { Caller } from '../domain/model.js';
 import type { Logger } from '../logging.js';
 import { authenticate } from './auth.js';
+import { type BootStatusReader, bootStatusRoutes } from './boot-status.js';
 import { type BootTraceReader, bootTraceRoutes } from './boot-trace.js';
 import type { ApiContext } from './context.js';
 import { neutronError, replyError } from './errors.js';
@@ -113,6 +114,7 @@ export function buildApi(
   bootTrace: BootTraceReader,
   switches: SwitchView | null = null,
   nodes: NodeService | null = null,
+  bootStatus: BootStatusReader = () => null,
 ): FastifyInstance {
   const app = Fastify({
     bodyLimit: ctx.api.maxBodyBytes,
@@ -167,6 +169,7 @@ export function buildApi(
 
   if (switches) switchRoutes(app, ctx.store, switches);
   bootTraceRoutes(app, bootTrace);
+  bootStatusRoutes(app, bootStatus);
   if (nodes) nodeRoutes(app, nodes);
 
   for (const r of RESOURCES) {

@@ -1,0 +1,43 @@
+/** bmnet v1: the boot role's listeners — per network, whether TFTP and HTTP serve, and why not. Admin/service only. */
+import type { FastifyInstance } from 'fastify';
+import type { BootListenerStatus, BootProtocolStatus } from '../boot/service.js';
+import { PolicyNotAuthorized } from '../domain/errors.js';
+import { mayUsePrivileged } from '../domain/policy.js';
+
+/** The boot role's mode and listeners; null: the boot role is off. */
+export type BootStatusReader = () => {
+  readonly mode: string;
+  readonly listeners: readonly BootListenerStatus[];
+} | null;
+
+function protocolToWire(p: BootProtocolStatus | null) {
+  if (p === null) return null;
+  return {
+    state: p.state,
+    address: p.address,
+    error: p.error,
+    since: p.sinceMs === null ? null : new Date(p.sinceMs).toISOString(),
+  };
+}
+
+export function bootStatusRoutes(app: FastifyInstance, read: BootStatusReader): void {
+  app.addHook('preHandler', async (req) => {
+    if (req.url.startsWith('/v1/boot/status') && !mayUsePrivileged(req.caller))
+      throw new PolicyNotAuthorized('get_boot_status');
+  });
+  app.get('/v1/boot/status', async () => {
+    const status = read();
+    return {
+      boot: {
+        mode: status?.mode ?? 'off',
+        listeners: (status?.listeners ?? []).map((l) => ({
+          network_id: l.networkId,
+          namespace: l.namespace,
+          helper_pid: l.helperPid,
+          tftp: protocolToWire(l.tftp),
+          http: protocolToWire(l.http),
+        })),
+      },
+    };
+  });
+}
