@@ -21,7 +21,7 @@ import type { Store } from './store/store.js';
 import { createOvsdbClient, type OvsdbClient, parseOvsdbRemote } from './switch/ovsdb/client.js';
 import { createOvsdbDriver } from './switch/ovsdb/driver.js';
 import { SshDriver } from './switch/ssh/driver.js';
-import { deviceProfile, PROFILE_NAMES, type ProfileName } from './switch/ssh/profiles/index.js';
+import { deviceProfile } from './switch/ssh/profiles/index.js';
 import { SshTransport } from './switch/ssh/transport.js';
 
 export interface Running {
@@ -46,36 +46,32 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
-export function buildSwitch(sw: SwitchConfig, log: Logger): ManagedSwitch {
+/** How long a switch may take to answer: a running bmnet waits long; `check-config --probe` does not. */
+interface SwitchTimeouts {
+  readonly connectMs: number;
+  readonly commandMs: number;
+}
+
+const SERVE_TIMEOUTS: SwitchTimeouts = { connectMs: 10_000, commandMs: 30_000 };
+
+export function buildSwitch(sw: SwitchConfig, log: Logger, timeouts: SwitchTimeouts = SERVE_TIMEOUTS): ManagedSwitch {
   const c = sw.connection;
   if (c.driver === 'ovsdb') {
     return {
       config: sw,
-      driver: createOvsdbDriver({ switchName: sw.name, remote: c.remote, bridge: c.bridge, logger: log }),
+      driver: createOvsdbDriver({
+        switchName: sw.name,
+        remote: c.remote,
+        bridge: c.bridge,
+        logger: log,
+        ...(timeouts === SERVE_TIMEOUTS ? {} : { requestTimeoutMs: timeouts.commandMs }),
+      }),
       supportsLag: true,
     };
   }
-  if (!(PROFILE_NAMES as readonly string[]).includes(c.profile)) {
-    throw new Error(`switch ${sw.name}: ssh.profile '${c.profile}' is not one of ${PROFILE_NAMES.join(', ')}`);
-  }
-  const o = c.profileOptions;
-  const quarantine = sw.unbound.kind === 'vlan' ? parseVlan(sw.unbound.vlan) : null;
-  const ovs =
-    c.profile === 'ovs'
-      ? {
-          dbSocket: o.db_socket ?? '/run/openvswitch/db.sock',
-          bridge: o.bridge ?? 'br0',
-          rundir: o.rundir ?? '/run/openvswitch',
-          quarantineVlan: quarantine ?? parseVlan(4094),
-        }
-      : null;
-  const profile = deviceProfile(c.profile as ProfileName, { ovs });
-  const idleCloseMs = o.idle_close_ms === undefined ? 60_000 : Number(o.idle_close_ms);
-  if (!Number.isInteger(idleCloseMs) || idleCloseMs < 0) {
-    throw new Error(
-      `switch ${sw.name}: ssh.options.idle_close_ms '${o.idle_close_ms}' is not a whole number of milliseconds`,
-    );
-  }
+  const o = c.options;
+  const quarantineVlan = sw.unbound.kind === 'vlan' ? parseVlan(sw.unbound.vlan) : null;
+  const profile = deviceProfile(c.profile, { ovs: o.ovs, quarantineVlan });
   const transport = new SshTransport(
     {
       switchName: sw.name,
@@ -84,23 +80,23 @@ export function buildSwitch(sw: SwitchConfig, log: Logger): ManagedSwitch {
       username: c.username,
       auth:
         c.keyFile !== null ? { kind: 'key-file', path: c.keyFile } : { kind: 'password', password: c.password ?? '' },
-      enableSecret: o.enable_secret ?? null,
-      hostKeySha256: o.host_key_sha256 ?? null,
+      enableSecret: o.enableSecret,
+      hostKeySha256: o.hostKeySha256,
     },
     profile,
     {
       maxSessions: sw.maxSessions,
-      connectTimeoutMs: 10_000,
-      commandTimeoutMs: 30_000,
-      idleCloseMs,
+      connectTimeoutMs: timeouts.connectMs,
+      commandTimeoutMs: timeouts.commandMs,
+      idleCloseMs: o.idleCloseMs,
     },
     log,
   );
-  const secrets = [c.password, o.enable_secret].filter((x): x is string => typeof x === 'string' && x.length > 0);
+  const secrets = [c.password, o.enableSecret].filter((x): x is string => typeof x === 'string' && x.length > 0);
   const driver = new SshDriver(
     profile,
     transport,
-    { switchName: sw.name, identities: [], isSaveEnabled: o.save === 'true', secrets },
+    { switchName: sw.name, identities: [], isSaveEnabled: o.save, secrets },
     log,
   );
   return { config: sw, driver, supportsLag: profile.supports.lag };
@@ -151,6 +147,51 @@ async function isAttachedForPort(store: Store, dhcp: DhcpRole | null, port: Port
   );
   if (!port.fixedIps.some((f) => subnets.some((s) => s.id === f.subnetId))) return true;
   return dhcp?.attachments().some((a) => a.networkId === port.networkId) ?? false;
+}
+
+export interface ProbeResult {
+  readonly what: string;
+  readonly isOk: boolean;
+  readonly detail: string;
+}
+
+/**
+ * `bmnet check-config --probe`: what a valid file can still fail on at run time — opens the database (a SQLite
+ * file is created and migrated as `serve` would) and reads each switch once (OVSDB or SSH), each within `timeoutMs`.
+ */
+export async function probeConfig(config: Config, log: Logger, timeoutMs = 5_000): Promise<ProbeResult[]> {
+  const results: ProbeResult[] = [];
+  const db = config.database.kind === 'sqlite' ? `sqlite ${config.database.path}` : 'postgresql';
+  const t0 = performance.now();
+  try {
+    const store = await openStore(config);
+    await store.close();
+    results.push({ what: `database ${db}`, isOk: true, detail: `opened in ${Math.round(performance.now() - t0)} ms` });
+  } catch (err) {
+    results.push({ what: `database ${db}`, isOk: false, detail: (err as Error).message });
+  }
+  for (const sw of config.switches) {
+    const c = sw.connection;
+    const what = `switch ${sw.name} (${c.driver === 'ovsdb' ? `ovsdb ${c.remote}` : `ssh ${c.username}@${c.host}:${c.port} ${c.profile}`})`;
+    const started = performance.now();
+    let managed: ManagedSwitch | null = null;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      managed = buildSwitch(sw, log, { connectMs: timeoutMs, commandMs: timeoutMs });
+      const read = managed.driver.read([]);
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      await Promise.race([read, late]);
+      results.push({ what, isOk: true, detail: `answered in ${Math.round(performance.now() - started)} ms` });
+    } catch (err) {
+      results.push({ what, isOk: false, detail: (err as Error).message });
+    } finally {
+      clearTimeout(timer);
+      await managed?.driver.close().catch(() => undefined);
+    }
+  }
+  return results;
 }
 
 export async function serve(config: Config, log: Logger = createLogger({ level: config.log.level })): Promise<Running> {

@@ -10,7 +10,26 @@ export type BootStatusReader = () => {
   readonly listeners: readonly BootListenerStatus[];
 } | null;
 
-function protocolToWire(p: BootProtocolStatus | null) {
+interface ProtocolJson {
+  readonly state: BootProtocolStatus['state'];
+  readonly address: string | null;
+  readonly error: string | null;
+  readonly since: string | null;
+}
+
+/** The `boot` object of `GET /v1/boot/status`. */
+export interface BootStatusJson {
+  readonly mode: string;
+  readonly listeners: readonly {
+    readonly network_id: string | null;
+    readonly namespace: string | null;
+    readonly helper_pid: number | null;
+    readonly tftp: ProtocolJson | null;
+    readonly http: ProtocolJson | null;
+  }[];
+}
+
+function protocolToWire(p: BootProtocolStatus | null): ProtocolJson | null {
   if (p === null) return null;
   return {
     state: p.state,
@@ -25,7 +44,7 @@ export function bootStatusRoutes(app: FastifyInstance, read: BootStatusReader): 
     if (req.url.startsWith('/v1/boot/status') && !mayUsePrivileged(req.caller))
       throw new PolicyNotAuthorized('get_boot_status');
   });
-  app.get('/v1/boot/status', async () => {
+  app.get('/v1/boot/status', async (): Promise<{ boot: BootStatusJson }> => {
     const status = read();
     return {
       boot: {

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfigFile, parseConfig } from '../config/load.js';
 import { createLogger } from '../logging.js';
-import { serve } from '../main.js';
+import { probeConfig, serve } from '../main.js';
 import { bootTraceCommands } from './boot-trace.js';
 import { ApiError, type ApiTarget } from './client.js';
 import { labCommands } from './lab.js';
@@ -40,11 +40,23 @@ program
 
 program
   .command('check-config')
-  .description('read and validate a config file, then exit (non-zero with the file, line and key on error)')
+  .description(
+    'read and validate a config file, then exit: 2 with the file, line and key on error; 1 when a --probe fails',
+  )
   .argument('<file>', 'YAML config file')
-  .action((file: string) => {
-    loadConfigFile(file);
+  .option('--probe', 'also open the database and read each switch once (OVSDB or SSH), each within --timeout')
+  .option('--timeout <ms>', 'for --probe: how long one database or switch may take', '5000')
+  .action(async (file: string, opts: { probe?: boolean; timeout: string }) => {
+    const config = loadConfigFile(file);
     process.stdout.write(`${file}: ok\n`);
+    if (!opts.probe) return;
+    const timeoutMs = Number(opts.timeout);
+    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
+      throw new Error(`--timeout '${opts.timeout}' is not milliseconds`);
+    // switch drivers log their retries; a probe reports each result once, here
+    const results = await probeConfig(config, createLogger({ level: 'silent' }), timeoutMs);
+    for (const r of results) process.stdout.write(`${r.what}: ${r.isOk ? 'ok' : 'FAILED'}, ${r.detail}\n`);
+    if (results.some((r) => !r.isOk)) process.exitCode = 1;
   });
 
 switchCommands(program, target);

@@ -1,5 +1,7 @@
 /** `bmnet switch …`: switch health, per-port desired vs observed state, dry runs. */
 import type { Command } from 'commander';
+import { COMMON_SSH_OPTIONS } from '../config/switches.js';
+import { PROFILES } from '../switch/ssh/profiles/index.js';
 import { type ApiTarget, apiCall } from './client.js';
 import { newTable } from './table.js';
 
@@ -34,6 +36,28 @@ function describeObserved(o: SwitchJson['ports'][number]['observed']): string {
 
 export function switchCommands(program: Command, target: () => ApiTarget): void {
   const sw = program.command('switch').description('switches: health, desired vs observed VLANs, dry runs');
+  sw.command('drivers')
+    .description('the switch drivers and SSH device profiles this build has, and what each can configure')
+    .action(() => {
+      const t = newTable(['driver', 'ssh.profile', 'trunk', 'lag', 'save', 'LAG names', 'own ssh.options', 'device']);
+      const yes = (b: boolean) => (b ? 'yes' : 'no');
+      // the ovsdb driver writes Port rows over OVSDB: trunks and bonds; the database is the configuration
+      t.push(['ovsdb', '-', 'yes', 'yes', 'no', 'bond{n}', '-', 'Open vSwitch over OVSDB (RFC 7047)']);
+      for (const [name, p] of Object.entries(PROFILES)) {
+        t.push([
+          'ssh',
+          name,
+          yes(p.supports.trunk),
+          yes(p.supports.lag),
+          yes(p.supports.save),
+          p.lagNameTemplate,
+          p.options.join(' ') || '-',
+          p.summary,
+        ]);
+      }
+      const common = COMMON_SSH_OPTIONS.join(', ');
+      process.stdout.write(`${t.toString()}\nEvery ssh profile takes ssh.options ${common}; access ports always.\n`);
+    });
   sw.command('list')
     .description('every switch with its health')
     .action(async () => {

@@ -1,8 +1,8 @@
 /** Reads the YAML config once into a frozen, typed Config; every error names the file, line and key path. */
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { InvalidInput } from '../domain/errors.js';
 import { parseVlanRange } from '../domain/vlan-pool.js';
 import type {
@@ -13,135 +13,15 @@ import type {
   Config,
   DatabaseConfig,
   DhcpConfig,
-  ListenAddress,
   NetworkConfig,
   NodesConfig,
   PhysnetConfig,
-  SwitchConfig,
-  SwitchConnection,
   TokenEntry,
-  UnboundPolicy,
 } from './schema.js';
+import { readSwitches } from './switches.js';
+import { At, ConfigError, checkPath } from './yaml-at.js';
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
-/** A position in the YAML tree: knows its key path and source line for error messages. */
-class At {
-  constructor(
-    private readonly ctx: { file: string; lines: LineCounter },
-    readonly path: string,
-    readonly node: Node | null,
-  ) {}
-
-  fail(message: string): never {
-    const offset = this.node?.range?.[0];
-    const line = offset === undefined ? '' : `:${this.ctx.lines.linePos(offset).line}`;
-    throw new ConfigError(`${this.ctx.file}${line}: ${this.path || '(top)'}: ${message}`);
-  }
-
-  get isPresent(): boolean {
-    return this.node !== null && !(isScalar(this.node) && this.node.value === null);
-  }
-
-  /** Child of a mapping; unknown keys are refused by `keys()`. */
-  get(key: string): At {
-    if (this.node !== null && !isMap(this.node)) this.fail('must be a mapping');
-    const pair = this.node === null ? undefined : this.node.items.find((p) => isScalar(p.key) && p.key.value === key);
-    const child = (pair?.value ?? null) as Node | null;
-    return new At(this.ctx, this.path ? `${this.path}.${key}` : key, child);
-  }
-
-  keys(allowed: readonly string[]): this {
-    if (this.node === null) return this;
-    if (!isMap(this.node)) this.fail('must be a mapping');
-    for (const p of this.node.items) {
-      const k = isScalar(p.key) ? String(p.key.value) : '?';
-      if (!allowed.includes(k)) {
-        new At(this.ctx, this.path ? `${this.path}.${k}` : k, (p.key as Node) ?? null).fail(
-          `unknown key (known: ${allowed.join(', ')})`,
-        );
-      }
-    }
-    return this;
-  }
-
-  entries(): [string, At][] {
-    if (this.node === null) return [];
-    if (!isMap(this.node)) this.fail('must be a mapping');
-    return this.node.items.map((p) => {
-      const k = isScalar(p.key) ? String(p.key.value) : '?';
-      return [k, new At(this.ctx, this.path ? `${this.path}.${k}` : k, (p.value as Node) ?? null)];
-    });
-  }
-
-  items(): At[] {
-    if (this.node === null) return [];
-    if (!isSeq(this.node)) this.fail('must be a list');
-    return this.node.items.map((n, i) => new At(this.ctx, `${this.path}[${i}]`, (n as Node) ?? null));
-  }
-
-  private scalar(): unknown {
-    if (this.node === null) return undefined;
-    if (!isScalar(this.node)) this.fail('must be a single value');
-    return this.node.value;
-  }
-
-  string(fallback?: string): string {
-    const v = this.scalar();
-    if (v === undefined || v === null) {
-      if (fallback !== undefined) return fallback;
-      this.fail('is required');
-    }
-    if (typeof v !== 'string' && typeof v !== 'number') this.fail('must be a string');
-    return String(v);
-  }
-
-  optionalString(): string | null {
-    return this.isPresent ? this.string() : null;
-  }
-
-  int(fallback: number | undefined, min: number, max: number): number {
-    const v = this.scalar();
-    if (v === undefined || v === null) {
-      if (fallback !== undefined) return fallback;
-      this.fail('is required');
-    }
-    const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max)
-      this.fail(`must be an integer from ${min} to ${max}`);
-    return n;
-  }
-
-  bool(fallback: boolean): boolean {
-    const v = this.scalar();
-    if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'boolean') this.fail('must be true or false');
-    return v;
-  }
-
-  oneOf<T extends string>(choices: readonly T[], fallback?: T): T {
-    const v = this.string(fallback);
-    if (!(choices as readonly string[]).includes(v)) this.fail(`must be one of ${choices.join(', ')} (got '${v}')`);
-    return v as T;
-  }
-
-  strings(): string[] {
-    return this.items().map((i) => i.string());
-  }
-
-  listen(fallback: string): ListenAddress {
-    const s = this.string(fallback);
-    const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+)):(\d{1,5})$/.exec(s);
-    const port = Number(m?.[3]);
-    if (!m || port > 65535) this.fail(`'${s}' is not HOST:PORT`);
-    return { host: m[1] ?? m[2] ?? '', port };
-  }
-}
+export { ConfigError };
 
 const MAC_BASE_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 
@@ -218,23 +98,6 @@ function readDatabase(at: At, base: string, isOnHost: boolean): DatabaseConfig {
   return at.fail(`'${s}' is not sqlite:FILE or postgres://…`);
 }
 
-/** Fails at `at` unless `path` is a folder this process may use as `mode` (fs.constants R_OK, W_OK, X_OK). */
-function checkPath(at: At, path: string, what: string, mode: number): void {
-  let isDirectory: boolean;
-  try {
-    isDirectory = statSync(path).isDirectory();
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    at.fail(`${what} ${path} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}`);
-  }
-  if (!isDirectory) at.fail(`${what} ${path} is not a folder`);
-  try {
-    accessSync(path, mode);
-  } catch {
-    at.fail(`${what} ${path} is not ${mode & constants.W_OK ? 'writable' : 'readable'} by this user`);
-  }
-}
-
 function readAuth(at: At): AuthConfig {
   at.keys(['mode', 'tokens']);
   const mode = at.get('mode').oneOf(['noauth', 'token'], 'noauth');
@@ -294,108 +157,6 @@ function readNetwork(at: At): NetworkConfig {
   if (!physnets.has(defaultPhysnet))
     at.get('default_physnet').fail(`'${defaultPhysnet}' is not one of network.physnets`);
   return { baseMac, defaultPhysnet, defaultMtu: at.get('default_mtu').int(1500, 68, 9216), physnets };
-}
-
-function readSwitches(at: At, network: NetworkConfig, base: string): SwitchConfig[] {
-  const names = new Set<string>();
-  return at.items().map((s) => {
-    s.keys([
-      'name',
-      'identities',
-      'physnets',
-      'driver',
-      'ovsdb',
-      'ssh',
-      'protected_ports',
-      'unbound',
-      'max_sessions',
-      'batch_window_ms',
-      'drift',
-      'lag_name_template',
-    ]);
-    const name = s.get('name').string();
-    if (names.has(name)) s.get('name').fail(`switch '${name}' is listed twice`);
-    names.add(name);
-    const physnets = s.get('physnets').strings();
-    for (const [i, p] of physnets.entries()) {
-      if (!network.physnets.has(p)) s.get('physnets').items()[i]?.fail(`'${p}' is not one of network.physnets`);
-    }
-    const driver = s.get('driver').oneOf(['ovsdb', 'ssh']);
-    let connection: SwitchConnection;
-    if (driver === 'ovsdb') {
-      const o = s.get('ovsdb').keys(['remote', 'bridge']);
-      if (!o.isPresent) s.get('ovsdb').fail('driver ovsdb needs ovsdb: {remote, bridge}');
-      const remote = o.get('remote').string();
-      if (!/^(unix:.+|tcp:[^:]+:\d+)$/.test(remote))
-        o.get('remote').fail(`'${remote}' is not unix:PATH or tcp:HOST:PORT`);
-      connection = { driver, remote, bridge: o.get('bridge').string() };
-    } else {
-      const h = s.get('ssh').keys(['host', 'port', 'username', 'key_file', 'password', 'profile', 'options']);
-      if (!h.isPresent) s.get('ssh').fail('driver ssh needs ssh: {host, username, profile, key_file or password}');
-      const keyFile = h.get('key_file').optionalString();
-      const password = h.get('password').optionalString();
-      if (keyFile === null && password === null) h.fail('needs key_file or password');
-      const profileOptions: Record<string, string> = {};
-      for (const [k, v] of h.get('options').entries()) profileOptions[k] = v.string();
-      connection = {
-        driver,
-        host: h.get('host').string(),
-        port: h.get('port').int(22, 1, 65535),
-        username: h.get('username').string(),
-        keyFile: keyFile === null ? null : resolve(base, keyFile),
-        password,
-        profile: h.get('profile').string(),
-        profileOptions,
-      };
-    }
-    const u = s.get('unbound').keys(['vlan', 'shutdown']);
-    let unbound: UnboundPolicy;
-    if (u.get('shutdown').bool(false)) unbound = { kind: 'shutdown' };
-    else if (u.get('vlan').isPresent) {
-      const vlan = u.get('vlan').int(undefined, 1, 4094);
-      if (vlan === 1)
-        u.get('vlan').fail('VLAN 1 is the switch default VLAN: pick a quarantine VLAN, or shutdown: true');
-      unbound = { kind: 'vlan', vlan };
-    } else {
-      return u.fail('needs {vlan: N} (a quarantine VLAN other than 1) or {shutdown: true}');
-    }
-    if (unbound.kind === 'shutdown' && driver === 'ovsdb') {
-      u.fail('Open vSwitch cannot shut a port over OVSDB: use a quarantine VLAN, {vlan: N}');
-    }
-    return {
-      name,
-      identities: s
-        .get('identities')
-        .strings()
-        .map((i) => i.toLowerCase()),
-      physnets,
-      connection,
-      protectedPorts: s.get('protected_ports').strings(),
-      unbound,
-      maxSessions: s.get('max_sessions').int(2, 1, 64),
-      batchWindowMs: s.get('batch_window_ms').int(20, 0, 10_000),
-      drift: s.get('drift').oneOf(['repair', 'report'], 'repair'),
-      lagNameTemplate: lagTemplate(s.get('lag_name_template'), connection),
-    };
-  });
-}
-
-/** Default LAG names as each vendor spells a port channel. */
-const LAG_TEMPLATES: Readonly<Record<string, string>> = {
-  ovs: 'bond{n}',
-  'cumulus-nvue': 'bond{n}',
-  sonic: 'PortChannel{n}',
-  'arista-eos': 'Port-Channel{n}',
-  'cisco-nxos': 'port-channel{n}',
-  'juniper-junos': 'ae{n}',
-  'dell-os10': 'port-channel{n}',
-};
-
-function lagTemplate(at: At, connection: SwitchConnection): string {
-  const fallback = connection.driver === 'ovsdb' ? 'bond{n}' : (LAG_TEMPLATES[connection.profile] ?? 'bond{n}');
-  const t = at.string(fallback);
-  if (!t.includes('{n}')) at.fail(`'${t}' has no {n} for the LAG number`);
-  return t;
 }
 
 function readReconciler(at: At) {

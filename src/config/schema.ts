@@ -1,5 +1,6 @@
 /** The typed, frozen configuration (DESIGN §9). `load.ts` is the only producer. */
 import type { VlanRange } from '../domain/vlan-pool.js';
+import type { ProfileName } from '../switch/ssh/profiles/index.js';
 
 export interface ListenAddress {
   readonly host: string;
@@ -53,9 +54,22 @@ export type SwitchConnection =
       readonly username: string;
       readonly keyFile: string | null;
       readonly password: string | null;
-      readonly profile: string;
-      readonly profileOptions: Readonly<Record<string, string>>;
+      readonly profile: ProfileName;
+      readonly options: SshOptions;
     };
+
+/** `ssh.options`, typed; the `ovs` profile's keys have their defaults whatever the profile. */
+export interface SshOptions {
+  /** Answer to the enable prompt (vendors with a privileged mode). */
+  readonly enableSecret: string | null;
+  /** The switch's host key fingerprint, `SHA256:…`; null accepts any key (logged). */
+  readonly hostKeySha256: string | null;
+  /** Run the profile's save command after each batch (only profiles that have one). */
+  readonly save: boolean;
+  /** Close a warm SSH session idle this long; 0: a new session for each batch. */
+  readonly idleCloseMs: number;
+  readonly ovs: { readonly dbSocket: string; readonly bridge: string; readonly rundir: string };
+}
 
 export interface SwitchConfig {
   readonly name: string;

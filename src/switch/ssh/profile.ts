@@ -6,9 +6,22 @@ import { InvalidInput } from '../../domain/errors.js';
 import type { ObservedPort, ObservedPorts, SwitchOp } from '../../domain/switch-plan.js';
 import type { SwitchPortName, Vlan } from '../../domain/values.js';
 
+/**
+ * What a profile can render. `trunk`: tagged VLANs (`add-tagged`/`remove-tagged`); `lag`: port channels
+ * (`set-lag`/`delete-lag`); `save`: a separate command that persists the running configuration. Planning
+ * refuses an op a switch's profile lacks (reconciler: `binding_failed` with the reason); rendering one is a bug.
+ */
+export interface ProfileSupports {
+  readonly lag: boolean;
+  readonly trunk: boolean;
+  readonly save: boolean;
+}
+
 export interface DeviceProfile {
   readonly name: string;
-  readonly supports: { readonly lag: boolean; readonly trunk: boolean; readonly save: boolean };
+  readonly supports: ProfileSupports;
+  /** How the vendor names a LAG: `{n}` is the channel number (`Port-Channel{n}`); the switch config's default. */
+  readonly lagNameTemplate: string;
   /** Port and LAG names this vendor accepts; every interpolated name must match it. */
   readonly portName: RegExp;
   /** Matches the last, unterminated line of output when the device waits for a command. */

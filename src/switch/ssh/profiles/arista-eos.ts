@@ -69,6 +69,7 @@ export function parseEosPorts(outputs: readonly string[], ports: readonly Switch
 export const aristaEos: DeviceProfile = {
   name: 'arista-eos',
   supports: { lag: true, trunk: true, save: true },
+  lagNameTemplate: 'Port-Channel{n}',
   portName: /^(Ethernet\d+(\/\d+)*|Port-Channel\d+)$/,
   prompt: /^[\w.@-]+(\([\w./-]+\))?[>#] ?$/,
   errors: [/^% /],

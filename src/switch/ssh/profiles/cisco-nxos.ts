@@ -72,6 +72,7 @@ export function parseNxosPorts(outputs: readonly string[], ports: readonly Switc
 export const ciscoNxos: DeviceProfile = {
   name: 'cisco-nxos',
   supports: { lag: true, trunk: true, save: true },
+  lagNameTemplate: 'port-channel{n}',
   portName: /^(Ethernet\d+(\/\d+){1,2}|port-channel\d+)$/,
   prompt: /^[\w.@-]+(\([\w./-]+\))?# ?$/,
   errors: [/^% /, /^ERROR: /i],

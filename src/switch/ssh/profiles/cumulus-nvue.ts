@@ -138,6 +138,7 @@ export function parseNvuePorts(outputs: readonly string[], ports: readonly Switc
 export const cumulusNvue: DeviceProfile = {
   name: 'cumulus-nvue',
   supports: { lag: true, trunk: true, save: true },
+  lagNameTemplate: 'bond{n}',
   // NVUE refuses bond names that start with an interface type (sw, eth, vlan …): bonds are bondN here.
   portName: /^(swp\d+(s\d+)?|bond\d+)$/,
   prompt: /^[\w.-]+@[\w.:~/-]+[$#] ?$/,

@@ -62,6 +62,7 @@ export function parseOs10Ports(outputs: readonly string[], ports: readonly Switc
 export const dellOs10: DeviceProfile = {
   name: 'dell-os10',
   supports: { lag: true, trunk: true, save: true },
+  lagNameTemplate: 'port-channel{n}',
   portName: /^(ethernet\d+\/\d+\/\d+(:\d+)?|port-channel\d+)$/,
   prompt: /^[\w.@-]+(\([\w./-]+\))?# ?$/,
   errors: [/^% Error/, /^% /],

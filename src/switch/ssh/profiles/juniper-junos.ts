@@ -112,6 +112,7 @@ function aeSettings(lacp: { isActive: boolean; rate?: 'fast' | 'slow' } | undefi
 export const juniperJunos: DeviceProfile = {
   name: NAME,
   supports: { lag: false, trunk: false, save: false },
+  lagNameTemplate: 'ae{n}',
   portName: /^((ge|xe|et|mge)-\d+\/\d+\/\d+(:\d+)?|ae\d+)$/,
   prompt: /^[\w.-]+@[\w.-]+[>#] ?$/,
   errors: [/^error: /, /syntax error/, /^unknown command/, /^\s*configuration check-out failed/],

@@ -37,6 +37,12 @@ export interface OvsProfileParams {
   readonly quarantineVlan: Vlan;
 }
 
+/** What the ovs profile offers whatever its parameters (the profile table lists it before building one). */
+export const OVS_TRAITS = {
+  supports: { lag: true, trunk: true, save: false },
+  lagNameTemplate: 'bond{n}',
+} as const;
+
 const PATH_RE = /^\/[A-Za-z0-9/._-]+$/;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$/;
 
@@ -110,7 +116,7 @@ export function ovsProfile(params: OvsProfileParams): DeviceProfile {
 
   return {
     name: 'ovs',
-    supports: { lag: true, trunk: true, save: false },
+    ...OVS_TRAITS,
     // Linux interface names: at most 15 characters.
     portName: /^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$/,
     prompt: /[#$] ?$/,

@@ -106,6 +106,7 @@ export function parseSonicPorts(outputs: readonly string[], ports: readonly Swit
 export const sonic: DeviceProfile = {
   name: 'sonic',
   supports: { lag: true, trunk: true, save: true },
+  lagNameTemplate: 'PortChannel{n}',
   portName: /^(Ethernet\d+|PortChannel\d{1,4})$/,
   prompt: /^[\w.-]+@[\w.:~/-]+[$#] ?$/,
   errors: [
