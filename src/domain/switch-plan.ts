@@ -34,6 +34,18 @@ export type SwitchOp =
   /** Administrative state of a port (shutdown / no shutdown). */
   | { readonly kind: 'set-enabled'; readonly port: SwitchPortName; readonly isEnabled: boolean };
 
+/** The switch ports (or LAGs) an op names: a LAG op its LAG and members, the others their port. */
+export function portsOfOp(op: SwitchOp): SwitchPortName[] {
+  switch (op.kind) {
+    case 'set-lag':
+      return [op.lag, ...op.members];
+    case 'delete-lag':
+      return [op.lag];
+    default:
+      return [op.port];
+  }
+}
+
 /** What a driver read back from the switch for one port or LAG. */
 export interface ObservedPort {
   readonly name: SwitchPortName;

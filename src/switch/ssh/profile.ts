@@ -3,7 +3,7 @@
  * and small pure functions that render SwitchOps as CLI lines and parse `show` output. No state, no I/O.
  */
 import { InvalidInput } from '../../domain/errors.js';
-import type { ObservedPort, ObservedPorts, SwitchOp } from '../../domain/switch-plan.js';
+import { type ObservedPort, type ObservedPorts, portsOfOp, type SwitchOp } from '../../domain/switch-plan.js';
 import type { SwitchPortName, Vlan } from '../../domain/values.js';
 
 /**
@@ -81,8 +81,7 @@ export function lagPorts(ops: readonly SwitchOp[]): SwitchPortName[] {
 
 /** Refuses a port or LAG name the vendor would not accept (and that could smuggle CLI syntax). */
 export function checkOpNames(profile: DeviceProfile, op: SwitchOp): void {
-  const names = op.kind === 'set-lag' ? [op.lag, ...op.members] : op.kind === 'delete-lag' ? [op.lag] : [op.port];
-  for (const name of names) {
+  for (const name of portsOfOp(op)) {
     if (!profile.portName.test(name)) {
       throw new InvalidInput(`'${name}' is not a port name the ${profile.name} profile accepts`);
     }
