@@ -140,12 +140,15 @@ after(async () => {
 });
 
 test('the boot role serves on the provisioning attachment only', { skip }, async () => {
-  const listener = await until(() => b?.running.boot?.status().find((l) => l.networkId === provisioning.id), {
-    timeoutMs: 20_000,
-    what: 'a boot listener on the provisioning attachment',
-  });
-  assert.equal(listener.tftp, `${ATTACHMENT}:69`);
-  assert.equal(listener.http, `${ATTACHMENT}:8080`);
+  const listener = await until(
+    () =>
+      b?.running.boot
+        ?.status()
+        .find((l) => l.networkId === provisioning.id && l.tftp?.state === 'serving' && l.http?.state === 'serving'),
+    { timeoutMs: 20_000, what: 'a boot listener serving TFTP and HTTP on the provisioning attachment' },
+  );
+  assert.equal(listener.tftp?.address, `${ATTACHMENT}:69`);
+  assert.equal(listener.http?.address, `${ATTACHMENT}:8080`);
   assert.equal(b?.running.boot?.status().length, 1, 'tenant-a has no DHCP, so no attachment and no boot listener');
 });
 
