@@ -14,7 +14,10 @@ import {
   type SwitchLink,
 } from '../domain/binding.js';
 import { SwitchRejected, SwitchUnreachable } from '../domain/errors.js';
-import type { Port, PortStatus, VifType } from '../domain/model.js';
+import { chooseLagName, fallbackLagName } from '../domain/lag-name.js';
+import type { Port } from '../domain/model.js';
+import { decidePortOutcome, type PortOutcome, type RunFailure } from '../domain/port-outcome.js';
+import { unconfirmedRemovals } from '../domain/read-back.js';
 import {
   type DesiredPort,
   isInSync,
@@ -69,23 +72,6 @@ const OWN_EVENTS = new Set(['port.status']);
 
 function unboundOf(sw: SwitchConfig): UnboundDefault {
   return sw.unbound.kind === 'vlan' ? { kind: 'vlan', vlan: parseVlan(sw.unbound.vlan) } : { kind: 'shutdown' };
-}
-
-function opPorts(op: SwitchOp): SwitchPortName[] {
-  switch (op.kind) {
-    case 'set-lag':
-      return [op.lag, ...op.members];
-    case 'delete-lag':
-      return [op.lag];
-    default:
-      return [op.port];
-  }
-}
-
-interface Outcome {
-  readonly vifType: VifType;
-  readonly status: PortStatus;
-  readonly details: Readonly<Record<string, unknown>>;
 }
 
 class Worker {
@@ -287,9 +273,7 @@ export class Reconciler {
         const cfg = this.o.switches.find((s) => s.config.name === swName)?.config;
         if (!cfg) continue;
         const used = new Set([...lagNames].filter(([k]) => k.startsWith(`${swName}\u0000`)).map(([, v]) => v));
-        let n = 1;
-        while (used.has(cfg.lagNameTemplate.replace('{n}', String(n)))) n++;
-        const name = cfg.lagNameTemplate.replace('{n}', String(n));
+        const name = chooseLagName(cfg.lagNameTemplate, used);
         await store.addLagName(swName, d.group.key, name);
         lagNames.set(key, name);
       }
@@ -305,9 +289,7 @@ export class Reconciler {
       port: r.port as SwitchPortName,
     }));
     const desired = desiredSwitchState(candidates, known, (swName, key) =>
-      parseSwitchPortName(
-        lagNames.get(`${swName}\u0000${key}`) ?? `lag-${key}`.slice(0, 60).replace(/[^A-Za-z0-9/._:-]/g, '-'),
-      ),
+      parseSwitchPortName(lagNames.get(`${swName}\u0000${key}`) ?? fallbackLagName(key)),
     );
     const mine = desired.switches.get(sw.config.name) ?? new Map<SwitchPortName, DesiredPort>();
     return { rows, decisions, desired, mine };
@@ -335,18 +317,7 @@ export class Reconciler {
           await sw.driver.apply(plan.removals);
           observed = await sw.driver.read(names);
           // invariant 2: the old VLANs are gone (confirmed by the switch) before anything new is added
-          const unconfirmed = [...new Set(plan.removals.flatMap(opPorts))].filter((p) => {
-            const o = observed.get(p);
-            const d = mine.get(p);
-            return (
-              o?.exists &&
-              d &&
-              o.untagged !== null &&
-              !(unbound.kind === 'vlan' && o.untagged === unbound.vlan) &&
-              !(d.kind !== 'default' && d.kind !== 'lag-member' && o.untagged === d.vlan) &&
-              o.isEnabled
-            );
-          });
+          const unconfirmed = unconfirmedRemovals(plan.removals, mine, observed, unbound);
           if (unconfirmed.length > 0) {
             throw new SwitchRejected(
               sw.config.name,
@@ -407,35 +378,23 @@ export class Reconciler {
         l.switchName === sw.config.name
           ? (inSync.get(l.port) ?? false)
           : (stored.get(`${l.switchName}\u0000${l.port}`) ?? false);
+      const runFailure: RunFailure =
+        failure === null
+          ? { kind: 'none' }
+          : { kind: failure instanceof SwitchRejected ? 'rejected' : 'other', message: failure.message };
       for (const { port } of rows) {
         const d = decisions.get(port.id);
         if (!d || d.kind === 'not-managed') continue;
         const placements = desired.placements.get(port.id) ?? [];
-        const touchesMe = placements.some((l) => l.switchName === sw.config.name);
-        let outcome: Outcome | null = null;
-        const failedWhy = desired.failed.get(port.id);
-        if (failedWhy !== undefined)
-          outcome = { vifType: 'binding_failed', status: 'DOWN', details: { reason: failedWhy } };
-        else if (d.kind === 'unmanaged')
-          outcome = { vifType: 'other', status: 'ACTIVE', details: { connectivity: 'l2' } };
-        else if (placements.every(synced)) {
-          outcome =
-            dhcpReady.get(port.id) === false
-              ? {
-                  vifType: 'other',
-                  status: 'DOWN',
-                  details: { connectivity: 'l2', reason: 'waiting for DHCP to serve the port' },
-                }
-              : { vifType: 'other', status: 'ACTIVE', details: { connectivity: 'l2' } };
-        } else if (touchesMe && failure instanceof SwitchRejected) {
-          outcome = { vifType: 'binding_failed', status: 'DOWN', details: { reason: failure.message } };
-        } else if (touchesMe && failure !== null) {
-          outcome = {
-            vifType: port.vifType === 'binding_failed' ? 'binding_failed' : 'unbound',
-            status: 'DOWN',
-            details: { reason: failure.message },
-          };
-        }
+        const outcome = decidePortOutcome({
+          failedReason: desired.failed.get(port.id),
+          isUnmanaged: d.kind === 'unmanaged',
+          isEveryPlacementInSync: placements.every(synced),
+          touchesThisSwitch: placements.some((l) => l.switchName === sw.config.name),
+          isDhcpServing: dhcpReady.get(port.id),
+          currentVifType: port.vifType,
+          failure: runFailure,
+        });
         if (outcome) await this.recordOutcome(tx, port, outcome);
       }
     });
@@ -445,7 +404,7 @@ export class Reconciler {
   private async recordOutcome(
     tx: Parameters<Parameters<Store['transaction']>[0]>[0],
     seen: Port,
-    outcome: Outcome,
+    outcome: PortOutcome,
   ): Promise<void> {
     const cur = await tx.getPort(seen.id);
     if (!cur) return;
