@@ -1,5 +1,5 @@
 /**
- * What a reconcile run records on one managed port (DESIGN §3, STYLE §5): ACTIVE once its switch ports are
+ * What a reconcile run records on one managed port (docs/architecture.md §3 invariant 1, §5 step 5): ACTIVE once its switch ports are
  * confirmed and DHCP serves it, binding_failed / DOWN with the reason otherwise.
  */
 import type { PortStatus, VifType } from './model.js';

@@ -1,4 +1,4 @@
-/** Invariant 2 (DESIGN §3): the switch confirms the old VLANs are gone before anything new is added. */
+/** Invariant 2 (docs/architecture.md §3): the switch confirms the old VLANs are gone before anything new is added. */
 import type { DesiredPort, ObservedPorts, SwitchOp, UnboundDefault } from './switch-plan.js';
 import type { SwitchPortName } from './values.js';
 
