@@ -7,6 +7,7 @@ import { createPorts, updatePort } from './api/neutron/ports.js';
 import { NodeService } from './api/nodes.js';
 import { buildApi } from './api/server.js';
 import { BootService, dhcpTraceSink, nodeScript } from './boot/service.js';
+import { systemClock } from './clock.js';
 import type { Config, OvsdbBridge, SwitchConfig } from './config/schema.js';
 import { type DhcpRole, startDhcpRole } from './dhcp/role.js';
 import { DHCP_DEVICE_OWNER, type Port } from './domain/model.js';
@@ -208,6 +209,7 @@ export async function serve(config: Config, log: Logger = createLogger({ level: 
           physnets: config.network.physnets,
           config: config.reconciler,
           log,
+          clock: systemClock,
           ...(config.dhcp.mode === 'attach'
             ? { isDhcpServing: (port: Port) => isAttachedForPort(store, dhcp, port) }
             : {}),

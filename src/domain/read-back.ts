@@ -1,18 +1,6 @@
 /** Invariant 2 (docs/architecture.md §3): the switch confirms the old VLANs are gone before anything new is added. */
-import type { DesiredPort, ObservedPorts, SwitchOp, UnboundDefault } from './switch-plan.js';
+import { type DesiredPort, type ObservedPorts, portsOfOp, type SwitchOp, type UnboundDefault } from './switch-plan.js';
 import type { SwitchPortName } from './values.js';
-
-/** The switch ports (or LAGs) an op touches. */
-export function portsOfOp(op: SwitchOp): SwitchPortName[] {
-  switch (op.kind) {
-    case 'set-lag':
-      return [op.lag, ...op.members];
-    case 'delete-lag':
-      return [op.lag];
-    default:
-      return [op.port];
-  }
-}
 
 /**
  * The ports touched by `removals` that, read back, still carry an untagged VLAN that is neither the

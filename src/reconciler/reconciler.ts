@@ -4,6 +4,7 @@
  * Per switch: changes coalesce within a batch window, runs are serialized, failures retry with
  * exponential back-off and jitter, and a periodic resync finds drift. A restart is a full resync.
  */
+import type { Clock } from '../clock.js';
 import type { NetworkConfig, ReconcilerConfig, SwitchConfig } from '../config/schema.js';
 import {
   type BindingCandidate,
@@ -45,6 +46,8 @@ export interface ReconcilerOptions {
   readonly physnets: NetworkConfig['physnets'];
   readonly config: ReconcilerConfig;
   readonly log: Logger;
+  /** Time and timers: the batch window, back-off, periodic resync and the times recorded. */
+  readonly clock: Clock;
   readonly random?: () => number;
   /**
    * Whether the DHCP service answers for this port (its reservation is loaded where the network has
@@ -78,7 +81,10 @@ class Worker {
   isDirty = false;
   isEventPending = false;
   isRunning = false;
-  timer: NodeJS.Timeout | null = null;
+  /** Cancels the scheduled run; null when none is scheduled. */
+  cancelTimer: (() => void) | null = null;
+  /** The run in progress, if any. */
+  private current: Promise<void> | null = null;
   failures = 0;
   health: Omit<SwitchHealth, 'queueDepth' | 'consecutiveFailures'>;
 
@@ -87,6 +93,7 @@ class Worker {
     private readonly runOnce: (w: Worker, reason: 'event' | 'resync') => Promise<void>,
     private readonly backoffMs: (failures: number) => number,
     private readonly isStopped: () => boolean,
+    private readonly clock: Clock,
   ) {
     this.health = {
       name: sw.config.name,
@@ -106,12 +113,17 @@ class Worker {
   }
 
   private schedule(ms: number): void {
-    if (this.timer !== null || this.isRunning || this.isStopped()) return;
-    this.timer = setTimeout(() => void this.run(), ms);
+    if (this.cancelTimer !== null || this.isRunning || this.isStopped()) return;
+    this.cancelTimer = this.clock.after(ms, () => {
+      this.cancelTimer = null;
+      const run = this.run().finally(() => {
+        if (this.current === run) this.current = null;
+      });
+      this.current = run;
+    });
   }
 
   private async run(): Promise<void> {
-    this.timer = null;
     this.isRunning = true;
     const reason = this.isEventPending ? 'event' : 'resync';
     this.isEventPending = false;
@@ -125,15 +137,26 @@ class Worker {
       retryMs = this.backoffMs(this.failures);
       this.isEventPending = true; // what was asked is still to do
       this.isDirty = true;
-      this.health = { ...this.health, lastError: (err as Error).message, lastErrorAt: new Date().toISOString() };
+      this.health = {
+        ...this.health,
+        lastError: (err as Error).message,
+        lastErrorAt: new Date(this.clock.now()).toISOString(),
+      };
     } finally {
       this.isRunning = false;
     }
     if (this.isDirty) this.schedule(retryMs ?? this.sw.config.batchWindowMs);
   }
 
+  /** Cancels the scheduled run, if any. */
+  cancel(): void {
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+  }
+
+  /** Resolves when the run in progress, if any, has ended (a scheduled one is not waited for). */
   async idle(): Promise<void> {
-    while (this.isRunning || this.timer !== null) await new Promise((r) => setTimeout(r, 10));
+    while (this.current !== null) await this.current;
   }
 }
 
@@ -141,9 +164,10 @@ export class Reconciler {
   private readonly workers: Worker[];
   private lastEventId = 0;
   private isStopped = false;
-  private resyncTimer: NodeJS.Timeout | null = null;
+  private cancelResync: (() => void) | null = null;
   private unsubscribe: (() => void) | null = null;
-  private isReadingFeed = false;
+  /** The change-feed read in progress, if any. */
+  private feedRead: Promise<void> | null = null;
   private readonly random: () => number;
   private readonly facts: readonly SwitchFacts[];
 
@@ -163,6 +187,7 @@ export class Reconciler {
           (w, reason) => this.reconcileSwitch(w, reason),
           (n) => this.backoffMs(n),
           () => this.isStopped,
+          o.clock,
         ),
     );
   }
@@ -171,23 +196,39 @@ export class Reconciler {
   async start(): Promise<void> {
     const latest = await this.o.store.eventsAfter(0, 1_000_000_000);
     this.lastEventId = latest.at(-1)?.id ?? 0;
-    this.unsubscribe = this.o.store.onCommit(() => void this.readFeed());
+    this.unsubscribe = this.o.store.onCommit(() => this.readFeed());
     for (const w of this.workers) w.poke('event', 0);
-    this.resyncTimer = setInterval(() => {
+    this.scheduleResync();
+  }
+
+  private scheduleResync(): void {
+    if (this.isStopped) return;
+    this.cancelResync = this.o.clock.after(this.o.config.resyncSeconds * 1000, () => {
       for (const w of this.workers) w.poke('resync', 0);
-    }, this.o.config.resyncSeconds * 1000);
+      this.scheduleResync();
+    });
   }
 
   async stop(): Promise<void> {
     this.isStopped = true;
     this.unsubscribe?.();
-    if (this.resyncTimer) clearInterval(this.resyncTimer);
-    for (const w of this.workers) {
-      if (w.timer) clearTimeout(w.timer);
-      w.timer = null;
-    }
-    await Promise.all(this.workers.map((w) => w.idle()));
+    this.cancelResync?.();
+    for (const w of this.workers) w.cancel();
+    await this.idle();
     await Promise.all(this.o.switches.map((s) => s.driver.close()));
+  }
+
+  /**
+   * Resolves when no change-feed read and no switch run is in progress (scheduled runs are not waited
+   * for): a point where what the reconciler did so far is recorded.
+   */
+  async idle(): Promise<void> {
+    for (;;) {
+      const busy = this.feedRead;
+      if (busy !== null) await busy;
+      await Promise.all(this.workers.map((w) => w.idle()));
+      if (this.feedRead === null && this.workers.every((w) => !w.isRunning)) return;
+    }
   }
 
   health(): SwitchHealth[] {
@@ -222,9 +263,14 @@ export class Reconciler {
     return Math.round(base * (0.5 + this.random() / 2)); // jitter: half to full
   }
 
-  private async readFeed(): Promise<void> {
-    if (this.isReadingFeed) return;
-    this.isReadingFeed = true;
+  private readFeed(): void {
+    if (this.feedRead !== null) return;
+    this.feedRead = this.readFeedOnce().finally(() => {
+      this.feedRead = null;
+    });
+  }
+
+  private async readFeedOnce(): Promise<void> {
     try {
       for (;;) {
         const events = await this.o.store.eventsAfter(this.lastEventId, 1000);
@@ -234,8 +280,6 @@ export class Reconciler {
       }
     } catch (err) {
       this.o.log.error({ err }, 'change feed read failed');
-    } finally {
-      this.isReadingFeed = false;
     }
   }
 
@@ -335,7 +379,7 @@ export class Reconciler {
       } else {
         w.health = { ...w.health, drift: [] };
       }
-      w.health = { ...w.health, lastSyncAt: new Date().toISOString(), lastError: null };
+      w.health = { ...w.health, lastSyncAt: new Date(this.o.clock.now()).toISOString(), lastError: null };
     } catch (err) {
       failure = err as Error;
       if (err instanceof SwitchUnreachable) w.health = { ...w.health, isReachable: false };
@@ -422,7 +466,7 @@ export class Reconciler {
       status: outcome.status,
       vifDetails: outcome.details,
       revisionNumber: cur.revisionNumber + 1,
-      updatedAt: isoSeconds(Date.now()),
+      updatedAt: isoSeconds(this.o.clock.now()),
     });
     await tx.addEvent('port.status', cur.id, { status: outcome.status, vifType: outcome.vifType });
   }

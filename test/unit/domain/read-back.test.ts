@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { portsOfOp, unconfirmedRemovals } from '../../../src/domain/read-back.js';
+import { unconfirmedRemovals } from '../../../src/domain/read-back.js';
 import type { DesiredPort, ObservedPort, SwitchOp, UnboundDefault } from '../../../src/domain/switch-plan.js';
+import { portsOfOp } from '../../../src/domain/switch-plan.js';
 import type { SwitchPortName, Vlan } from '../../../src/domain/values.js';
 
 const P = (s: string) => s as SwitchPortName;
