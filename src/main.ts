@@ -10,6 +10,7 @@ import { BootService, dhcpTraceSink, nodeScript } from './boot/service.js';
 import { systemClock } from './clock.js';
 import type { Config, OvsdbBridge, SwitchConfig } from './config/schema.js';
 import { type DhcpRole, startDhcpRole } from './dhcp/role.js';
+import { ALL_CAPABILITIES } from './domain/capabilities.js';
 import { DHCP_DEVICE_OWNER, type Port } from './domain/model.js';
 import { SYSTEM_CALLER } from './domain/policy.js';
 import { parseVlan } from './domain/values.js';
@@ -67,7 +68,7 @@ export function buildSwitch(sw: SwitchConfig, log: Logger, timeouts: SwitchTimeo
         logger: log,
         ...(timeouts === SERVE_TIMEOUTS ? {} : { requestTimeoutMs: timeouts.commandMs }),
       }),
-      supportsLag: true,
+      capabilities: ALL_CAPABILITIES,
     };
   }
   const o = c.options;
@@ -100,7 +101,7 @@ export function buildSwitch(sw: SwitchConfig, log: Logger, timeouts: SwitchTimeo
     { switchName: sw.name, identities: [], isSaveEnabled: o.save, secrets },
     log,
   );
-  return { config: sw, driver, supportsLag: profile.supports.lag };
+  return { config: sw, driver, capabilities: { lag: profile.supports.lag, trunk: profile.supports.trunk } };
 }
 
 /**

@@ -2,16 +2,13 @@
 import type { FastifyInstance } from 'fastify';
 import { HTTPNotFound, PolicyNotAuthorized } from '../domain/errors.js';
 import { mayUsePrivileged } from '../domain/policy.js';
-import type { SwitchPlan } from '../domain/switch-plan.js';
-import type { SwitchHealth } from '../reconciler/reconciler.js';
+import type { DryRun, SwitchHealth } from '../reconciler/reconciler.js';
 import type { Store } from '../store/store.js';
 
 /** What the API needs of the reconciler. */
 export interface SwitchView {
   health(): SwitchHealth[];
-  dryRun(
-    switchName: string,
-  ): Promise<{ plan: SwitchPlan; removals: readonly string[]; additions: readonly string[] } | null>;
+  dryRun(switchName: string): Promise<DryRun | null>;
   poke(switchName?: string): void;
 }
 
@@ -50,6 +47,7 @@ export function switchRoutes(app: FastifyInstance, store: Store, view: SwitchVie
         removals: r.plan.removals,
         additions: r.plan.additions,
         commands: { removals: r.removals, additions: r.additions },
+        refused: r.refused,
       },
     };
   });

@@ -5,6 +5,16 @@ import { PROFILES } from '../switch/ssh/profiles/index.js';
 import { type ApiTarget, apiCall } from './client.js';
 import { newTable } from './table.js';
 
+interface Refusal {
+  port: string;
+  reason: string;
+}
+
+/** `REFUSED port: reason` lines for the ports the driver cannot configure (empty when none). */
+function describeRefused(refused: readonly Refusal[]): string {
+  return refused.map((r) => `REFUSED ${r.port}: ${r.reason}\n`).join('');
+}
+
 interface SwitchJson {
   name: string;
   driver: string;
@@ -13,6 +23,7 @@ interface SwitchJson {
   lastSyncAt: string | null;
   queueDepth: number;
   drift: string[];
+  refused: Refusal[];
   ports: {
     port: string;
     desired: { kind: string; vlan?: number; members?: string[]; lag?: string };
@@ -90,20 +101,19 @@ export function switchCommands(program: Command, target: () => ApiTarget): void 
       for (const p of s.ports)
         t.push([p.port, describeDesired(p.desired), describeObserved(p.observed), p.in_sync ? 'yes' : 'NO']);
       process.stdout.write(
-        `${s.name} (${s.driver}) reachable=${s.isReachable ?? '?'}${s.lastError ? ` error: ${s.lastError}` : ''}\n${t.toString()}\n`,
+        `${s.name} (${s.driver}) reachable=${s.isReachable ?? '?'}${s.lastError ? ` error: ${s.lastError}` : ''}\n${t.toString()}\n${describeRefused(s.refused)}`,
       );
     });
   sw.command('dry-run')
     .description('the exact commands or OVSDB transaction the reconciler would send now')
     .argument('<name>')
     .action(async (name: string) => {
-      const { dry_run: d } = await apiCall<{ dry_run: { commands: { removals: string[]; additions: string[] } } }>(
-        target(),
-        'GET',
-        `/v1/switches/${encodeURIComponent(name)}/dry-run`,
-      );
+      const { dry_run: d } = await apiCall<{
+        dry_run: { commands: { removals: string[]; additions: string[] }; refused: Refusal[] };
+      }>(target(), 'GET', `/v1/switches/${encodeURIComponent(name)}/dry-run`);
+      process.stdout.write(describeRefused(d.refused));
       if (d.commands.removals.length + d.commands.additions.length === 0) {
-        process.stdout.write(`${name}: in sync, nothing to send\n`);
+        process.stdout.write(`${name}: ${d.refused.length > 0 ? 'nothing it can send' : 'in sync, nothing to send'}\n`);
         return;
       }
       process.stdout.write(`# removals (sent first, confirmed by read-back)\n${d.commands.removals.join('\n')}\n`);

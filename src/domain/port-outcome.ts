@@ -19,6 +19,8 @@ export type RunFailure =
 export interface PortOutcomeFacts {
   /** Set when binding could not place the port; the reason it gives. */
   readonly failedReason: string | undefined;
+  /** Set when this run's switch cannot configure one of the port's switch ports (docs/ssh-driver.md); why. */
+  readonly refusedReason?: string | undefined;
   readonly isUnmanaged: boolean;
   /** Every switch port the binding places the port on is confirmed in sync. */
   readonly isEveryPlacementInSync: boolean;
@@ -36,6 +38,8 @@ const ACTIVE_L2: PortOutcome = { vifType: 'other', status: 'ACTIVE', details: { 
 export function decidePortOutcome(f: PortOutcomeFacts): PortOutcome | null {
   if (f.failedReason !== undefined)
     return { vifType: 'binding_failed', status: 'DOWN', details: { reason: f.failedReason } };
+  if (f.refusedReason !== undefined)
+    return { vifType: 'binding_failed', status: 'DOWN', details: { reason: f.refusedReason } };
   if (f.isUnmanaged) return ACTIVE_L2;
   if (f.isEveryPlacementInSync) {
     return f.isDhcpServing === false

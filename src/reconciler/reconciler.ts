@@ -14,6 +14,7 @@ import {
   type SwitchFacts,
   type SwitchLink,
 } from '../domain/binding.js';
+import { type CapablePlan, refuseUnsupported, type SwitchCapabilities } from '../domain/capabilities.js';
 import { SwitchRejected, SwitchUnreachable } from '../domain/errors.js';
 import { chooseLagName, fallbackLagName } from '../domain/lag-name.js';
 import type { Port } from '../domain/model.js';
@@ -36,8 +37,8 @@ import type { SwitchDriver } from '../switch/driver.js';
 export interface ManagedSwitch {
   readonly config: SwitchConfig;
   readonly driver: SwitchDriver;
-  /** Whether the driver can form LAGs. */
-  readonly supportsLag: boolean;
+  /** What the driver can configure; a plan's ops it cannot take are refused, never sent. */
+  readonly capabilities: SwitchCapabilities;
 }
 
 export interface ReconcilerOptions {
@@ -68,10 +69,31 @@ export interface SwitchHealth {
   readonly consecutiveFailures: number;
   /** Set when a resync found a difference and drift handling is `report`. */
   readonly drift: readonly string[];
+  /** Switch ports the last run left unchanged because the driver cannot configure what they need. */
+  readonly refused: readonly { readonly port: string; readonly reason: string }[];
 }
 
 /** Events the reconciler itself writes; they do not wake it again. */
 const OWN_EVENTS = new Set(['port.status']);
+
+/** How a refusal names the switch: `switch j1 (juniper-junos)`. */
+function switchLabel(sw: SwitchConfig): string {
+  const c = sw.connection;
+  return `switch ${sw.name} (${c.driver === 'ovsdb' ? 'ovsdb' : c.profile})`;
+}
+
+/** The changes the switch can take, and the ports left unchanged because it cannot configure them. */
+function planFor(
+  sw: ManagedSwitch,
+  mine: ReadonlyMap<SwitchPortName, DesiredPort>,
+  observed: ObservedPorts,
+): CapablePlan {
+  return refuseUnsupported(
+    planSwitchChanges(mine, observed, unboundOf(sw.config)),
+    sw.capabilities,
+    switchLabel(sw.config),
+  );
+}
 
 function unboundOf(sw: SwitchConfig): UnboundDefault {
   return sw.unbound.kind === 'vlan' ? { kind: 'vlan', vlan: parseVlan(sw.unbound.vlan) } : { kind: 'shutdown' };
@@ -103,6 +125,7 @@ class Worker {
       lastErrorAt: null,
       lastSyncAt: null,
       drift: [],
+      refused: [],
     };
   }
 
@@ -160,6 +183,22 @@ class Worker {
   }
 }
 
+/** A dry run: the plan the reconciler would send now, its rendering, and the ports it would refuse. */
+export interface DryRun {
+  readonly plan: SwitchPlan;
+  readonly removals: readonly string[];
+  readonly additions: readonly string[];
+  readonly refused: SwitchHealth['refused'];
+}
+
+function refusedList(refused: ReadonlyMap<SwitchPortName, string>): SwitchHealth['refused'] {
+  return [...refused].map(([port, reason]) => ({ port, reason }));
+}
+
+function sameRefusals(before: SwitchHealth['refused'], now: ReadonlyMap<SwitchPortName, string>): boolean {
+  return before.length === now.size && before.every((r) => now.get(r.port as SwitchPortName) === r.reason);
+}
+
 export class Reconciler {
   private readonly workers: Worker[];
   private lastEventId = 0;
@@ -178,7 +217,7 @@ export class Reconciler {
       identities: s.config.identities,
       physnets: s.config.physnets,
       protectedPorts: s.config.protectedPorts,
-      supportsLag: s.supportsLag,
+      supportsLag: s.capabilities.lag,
     }));
     this.workers = o.switches.map(
       (sw) =>
@@ -245,16 +284,14 @@ export class Reconciler {
   }
 
   /** The plan the reconciler would run now for one switch, and the exact commands or transaction it sends. */
-  async dryRun(
-    switchName: string,
-  ): Promise<{ plan: SwitchPlan; removals: readonly string[]; additions: readonly string[] } | null> {
+  async dryRun(switchName: string): Promise<DryRun | null> {
     const sw = this.o.switches.find((s) => s.config.name === switchName);
     if (!sw) return null;
     const { mine } = await this.desiredFor(sw, false);
     const observed = await sw.driver.read([...mine.keys()]);
-    const plan = planSwitchChanges(mine, observed, unboundOf(sw.config));
+    const { plan, refused } = planFor(sw, mine, observed);
     const render = (ops: readonly SwitchOp[]) => (ops.length === 0 ? [] : sw.driver.render(ops));
-    return { plan, removals: render(plan.removals), additions: render(plan.additions) };
+    return { plan, removals: render(plan.removals), additions: render(plan.additions), refused: refusedList(refused) };
   }
 
   private backoffMs(failures: number): number {
@@ -346,14 +383,22 @@ export class Reconciler {
     const { rows, decisions, desired, mine } = await this.desiredFor(sw, true);
     const names = [...mine.keys()];
     let observed: ObservedPorts = new Map();
+    let refused: ReadonlyMap<SwitchPortName, string> = new Map();
     let failure: Error | null = null;
     try {
       observed = await sw.driver.read(names);
       w.health = { ...w.health, isReachable: true };
-      const plan = planSwitchChanges(mine, observed, unbound);
+      const capable = planFor(sw, mine, observed);
+      const plan = capable.plan;
+      refused = capable.refused;
+      if (refused.size > 0 && !sameRefusals(w.health.refused, refused))
+        log.warn({ refused: Object.fromEntries(refused) }, 'switch cannot configure ports; left unchanged');
+      w.health = { ...w.health, refused: refusedList(refused) };
       const changes = plan.removals.length + plan.additions.length;
       if (changes > 0 && reason === 'resync' && sw.config.drift === 'report') {
-        const drift = names.filter((n) => !isInSync(mine.get(n) ?? { kind: 'default' }, observed.get(n), unbound));
+        const drift = names.filter(
+          (n) => !refused.has(n) && !isInSync(mine.get(n) ?? { kind: 'default' }, observed.get(n), unbound),
+        );
         w.health = { ...w.health, drift };
         log.warn({ ports: drift }, 'switch drift found (drift: report, not repaired)');
       } else if (changes > 0) {
@@ -432,6 +477,9 @@ export class Reconciler {
         const placements = desired.placements.get(port.id) ?? [];
         const outcome = decidePortOutcome({
           failedReason: desired.failed.get(port.id),
+          refusedReason: placements
+            .map((l) => (l.switchName === sw.config.name ? refused.get(l.port) : undefined))
+            .find((r) => r !== undefined),
           isUnmanaged: d.kind === 'unmanaged',
           isEveryPlacementInSync: placements.every(synced),
           touchesThisSwitch: placements.some((l) => l.switchName === sw.config.name),

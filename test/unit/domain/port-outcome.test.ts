@@ -20,6 +20,23 @@ const cases: { name: string; facts: Partial<PortOutcomeFacts>; want: PortOutcome
     want: { vifType: 'binding_failed', status: 'DOWN', details: { reason: 'no switch answers to switch_id x' } },
   },
   {
+    name: 'a port on a switch port the driver cannot configure fails with the refusal, not as a switch error',
+    facts: {
+      refusedReason: 'switch j1 (juniper-junos) cannot remove tagged VLANs from xe-0/0/1: left unchanged',
+      failure: { kind: 'other', message: 'timeout' },
+    },
+    want: {
+      vifType: 'binding_failed',
+      status: 'DOWN',
+      details: { reason: 'switch j1 (juniper-junos) cannot remove tagged VLANs from xe-0/0/1: left unchanged' },
+    },
+  },
+  {
+    name: 'a binding failure is reported before a refusal',
+    facts: { failedReason: 'switch j1 cannot form LAGs', refusedReason: 'switch j1 (juniper-junos) cannot …' },
+    want: { vifType: 'binding_failed', status: 'DOWN', details: { reason: 'switch j1 cannot form LAGs' } },
+  },
+  {
     name: 'an unmanaged port (no switch to configure) is ACTIVE at once',
     facts: { isUnmanaged: true, failure: { kind: 'rejected', message: 'nope' } },
     want: ACTIVE,
