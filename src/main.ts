@@ -20,8 +20,8 @@ import { readBootTrace } from './store/boot-trace.js';
 import { openDhcpStorage } from './store/dhcp-storage.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
-import { createOvsdbClient, type OvsdbClient, parseOvsdbRemote } from './switch/ovsdb/client.js';
-import { createOvsdbDriver } from './switch/ovsdb/driver.js';
+import { OvsdbClient, parseOvsdbRemote } from './switch/ovsdb/client.js';
+import { OvsdbDriver } from './switch/ovsdb/driver.js';
 import { SshDriver } from './switch/ssh/driver.js';
 import { deviceProfile } from './switch/ssh/profiles/index.js';
 import { SshTransport } from './switch/ssh/transport.js';
@@ -61,13 +61,16 @@ export function buildSwitch(sw: SwitchConfig, log: Logger, timeouts: SwitchTimeo
   if (c.driver === 'ovsdb') {
     return {
       config: sw,
-      driver: createOvsdbDriver({
-        switchName: sw.name,
-        remote: c.remote,
-        bridge: c.bridge,
-        logger: log,
-        ...(timeouts === SERVE_TIMEOUTS ? {} : { requestTimeoutMs: timeouts.commandMs }),
-      }),
+      driver: new OvsdbDriver(
+        new OvsdbClient({
+          name: sw.name,
+          remote: parseOvsdbRemote(c.remote),
+          logger: log,
+          ...(timeouts === SERVE_TIMEOUTS ? {} : { requestTimeoutMs: timeouts.commandMs }),
+        }),
+        { switchName: sw.name, bridge: c.bridge },
+        log,
+      ),
       capabilities: ALL_CAPABILITIES,
     };
   }
@@ -225,7 +228,7 @@ export async function serve(config: Config, log: Logger = createLogger({ level: 
       ovsdb: (bridge: OvsdbBridge) => {
         let client = ovsdbClients.get(bridge.ovsdb);
         if (!client) {
-          client = createOvsdbClient({ name: bridge.name, remote: parseOvsdbRemote(bridge.ovsdb), logger: log });
+          client = new OvsdbClient({ name: bridge.name, remote: parseOvsdbRemote(bridge.ovsdb), logger: log });
           ovsdbClients.set(bridge.ovsdb, client);
         }
         return client;

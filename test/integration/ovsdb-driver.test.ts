@@ -5,8 +5,8 @@ import type { SwitchOp } from '../../src/domain/switch-plan.js';
 import { parseSwitchPortName, parseVlan } from '../../src/domain/values.js';
 import { silentLogger } from '../../src/logging.js';
 import type { SwitchDriver } from '../../src/switch/driver.js';
-import { createOvsdbClient, parseOvsdbRemote } from '../../src/switch/ovsdb/client.js';
-import { createOvsdbDriver } from '../../src/switch/ovsdb/driver.js';
+import { OvsdbClient, parseOvsdbRemote } from '../../src/switch/ovsdb/client.js';
+import { OvsdbDriver } from '../../src/switch/ovsdb/driver.js';
 import { planTransaction } from '../../src/switch/ovsdb/plan.js';
 import { select } from '../../src/switch/ovsdb/protocol.js';
 import { decodeSnapshot, snapshotOps } from '../../src/switch/ovsdb/snapshot.js';
@@ -41,14 +41,14 @@ before(async () => {
   m1 = await ovs.addHost({ name: 'm1', tag: 300 });
   m2 = await ovs.addHost({ name: 'm2', tag: 300 });
   m3 = await ovs.addHost({ name: 'm3', tag: 300 });
-  driver = createOvsdbDriver({
-    switchName: 'tor-test',
-    remote: ovs.remote,
-    bridge: ovs.bridge,
+  const client = new OvsdbClient({
+    name: 'tor-test',
+    remote: parseOvsdbRemote(ovs.remote),
     logger: silentLogger(),
     requestTimeoutMs: 5000,
     backoff: { initialMs: 20, maxMs: 200 },
   });
+  driver = new OvsdbDriver(client, { switchName: 'tor-test', bridge: ovs.bridge }, silentLogger());
 });
 
 after(async () => {
@@ -237,7 +237,7 @@ test('render shows the transaction apply would send, from the state last read', 
 });
 
 test('the client answers list_dbs and get_schema, and drops a server that stops answering', { skip }, async (t) => {
-  const client = createOvsdbClient({
+  const client = new OvsdbClient({
     name: 'probe',
     remote: parseOvsdbRemote(ovs.remote),
     logger: silentLogger(),
@@ -284,7 +284,7 @@ test('apply waits for ovs-vswitchd: a frozen forwarding plane gives SwitchUnreac
 });
 
 test('a plan made on state that changed meanwhile fails on its guards and changes nothing', { skip }, async (t) => {
-  const client = createOvsdbClient({ name: 'guard', remote: parseOvsdbRemote(ovs.remote), logger: silentLogger() });
+  const client = new OvsdbClient({ name: 'guard', remote: parseOvsdbRemote(ovs.remote), logger: silentLogger() });
   t.after(() => client.close());
   const readSnapshot = async () => {
     const read = await client.transact('Open_vSwitch', snapshotOps(ovs.bridge));

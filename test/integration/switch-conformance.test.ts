@@ -9,7 +9,8 @@ import type { SwitchOp } from '../../src/domain/switch-plan.js';
 import { parseVlan, type SwitchPortName } from '../../src/domain/values.js';
 import { silentLogger } from '../../src/logging.js';
 import type { SwitchDriver } from '../../src/switch/driver.js';
-import { createOvsdbDriver } from '../../src/switch/ovsdb/driver.js';
+import { OvsdbClient, parseOvsdbRemote } from '../../src/switch/ovsdb/client.js';
+import { OvsdbDriver } from '../../src/switch/ovsdb/driver.js';
 import { SshDriver } from '../../src/switch/ssh/driver.js';
 import { ovsProfile } from '../../src/switch/ssh/profiles/ovs-linux.js';
 import { SshTransport } from '../../src/switch/ssh/transport.js';
@@ -36,7 +37,12 @@ after(async () => {
 const drivers: [string, () => SwitchDriver][] = [
   [
     'ovsdb',
-    () => createOvsdbDriver({ switchName: 'tor', remote: ovs.remote, bridge: ovs.bridge, logger: silentLogger() }),
+    () =>
+      new OvsdbDriver(
+        new OvsdbClient({ name: 'tor', remote: parseOvsdbRemote(ovs.remote), logger: silentLogger() }),
+        { switchName: 'tor', bridge: ovs.bridge },
+        silentLogger(),
+      ),
   ],
   [
     'ssh + ovs profile',

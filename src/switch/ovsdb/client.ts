@@ -54,58 +54,103 @@ interface Pending {
   readonly timer: NodeJS.Timeout;
 }
 
-export interface OvsdbClient {
-  listDbs(): Promise<readonly string[]>;
-  getSchema(db: string): Promise<unknown>;
+/** One OVSDB connection. Nothing is opened until the first request. */
+export class OvsdbClient {
+  /** How long a request may wait for its answer; the driver times its own server-side waits below it. */
+  readonly requestTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly echoIntervalMs: number;
+  private readonly backoff: { readonly initialMs: number; readonly maxMs: number };
+  private readonly random: () => number;
+  private readonly log: Logger;
+  private socket: Socket | null = null;
+  private connecting: Promise<Socket> | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private echoTimer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private isClosed = false;
+  private lastActivity = Date.now();
+  private readonly correlator = new Correlator<Pending>();
+
+  constructor(private readonly options: OvsdbClientOptions) {
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
+    this.echoIntervalMs = options.echoIntervalMs ?? 5_000;
+    this.backoff = options.backoff ?? { initialMs: 100, maxMs: 5_000 };
+    this.random = options.random ?? Math.random;
+    this.log = options.logger.child({ switch: options.name });
+  }
+
+  async listDbs(): Promise<readonly string[]> {
+    const result = await this.request(Method.ListDbs, []);
+    return Array.isArray(result) ? result.filter((x): x is string => typeof x === 'string') : [];
+  }
+
+  getSchema(db: string): Promise<unknown> {
+    return this.request(Method.GetSchema, [db]);
+  }
+
   /** Runs one transaction; resolves with its outcome (operation errors are a value), rejects with SwitchUnreachable. */
-  transact(db: string, ops: readonly TransactOp[]): Promise<TransactOutcome>;
-  /** Whether a connection is open now. */
-  isConnected(): boolean;
-  close(): Promise<void>;
-}
-
-export function createOvsdbClient(options: OvsdbClientOptions): OvsdbClient {
-  const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
-  const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
-  const echoIntervalMs = options.echoIntervalMs ?? 5_000;
-  const backoff = options.backoff ?? { initialMs: 100, maxMs: 5_000 };
-  const random = options.random ?? Math.random;
-  const log = options.logger.child({ switch: options.name });
-
-  let socket: Socket | null = null;
-  let connecting: Promise<Socket> | null = null;
-  let reconnectTimer: NodeJS.Timeout | null = null;
-  let echoTimer: NodeJS.Timeout | null = null;
-  let failures = 0;
-  let isClosed = false;
-  let lastActivity = Date.now();
-  const correlator = new Correlator<Pending>();
-
-  const unreachable = (reason: string, cause?: unknown) =>
-    new SwitchUnreachable(options.name, reason, cause === undefined ? undefined : { cause });
-
-  const failAll = (reason: string, cause?: unknown) => {
-    for (const p of correlator.drain()) {
-      clearTimeout(p.timer);
-      p.reject(unreachable(`${reason} (during ${p.method})`, cause));
+  async transact(db: string, ops: readonly TransactOp[]): Promise<TransactOutcome> {
+    try {
+      return decodeTransactResult(await this.request(Method.Transact, transactParams(db, ops)), ops.length);
+    } catch (err) {
+      if (!(err instanceof OvsdbRpcError)) throw err;
+      // RFC 7047 §4.1.3: a request-level error (unknown database, malformed operation)
+      return { ok: false, error: { error: err.rpcError, details: null, opIndex: null } };
     }
-  };
+  }
 
-  const scheduleReconnect = () => {
-    if (isClosed || reconnectTimer !== null || connecting !== null) return;
-    const base = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(failures, 20));
-    const delayMs = Math.round(base / 2 + (base / 2) * random());
-    reconnectTimer = setTimeout(() => {
-      reconnectTimer = null;
-      connect().catch(() => undefined); // the failure is logged and counted by connect()
+  /** Whether a connection is open now. */
+  isConnected(): boolean {
+    return this.socket !== null;
+  }
+
+  async close(): Promise<void> {
+    this.isClosed = true;
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const s = this.socket;
+    this.socket = null;
+    if (this.echoTimer !== null) clearInterval(this.echoTimer);
+    this.echoTimer = null;
+    this.failAll('client closed');
+    if (s !== null) {
+      await new Promise<void>((resolve) => {
+        s.once('close', () => resolve());
+        s.end();
+        setTimeout(() => s.destroy(), 1000).unref();
+      });
+    }
+  }
+
+  private unreachable(reason: string, cause?: unknown): SwitchUnreachable {
+    return new SwitchUnreachable(this.options.name, reason, cause === undefined ? undefined : { cause });
+  }
+
+  private failAll(reason: string, cause?: unknown): void {
+    for (const p of this.correlator.drain()) {
+      clearTimeout(p.timer);
+      p.reject(this.unreachable(`${reason} (during ${p.method})`, cause));
+    }
+  }
+
+  private scheduleReconnect(): void {
+    if (this.isClosed || this.reconnectTimer !== null || this.connecting !== null) return;
+    const { backoff } = this;
+    const base = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(this.failures, 20));
+    const delayMs = Math.round(base / 2 + (base / 2) * this.random());
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connect().catch(() => undefined); // the failure is logged and counted by connect()
     }, delayMs);
-    reconnectTimer.unref();
-  };
+    this.reconnectTimer.unref();
+  }
 
-  const onMessage = (s: Socket, value: unknown) => {
+  private onMessage(s: Socket, value: unknown): void {
     const decoded = decodeMessage(value);
     if (!decoded.ok) {
-      log.warn({ reason: decoded.reason }, 'ovsdb message dropped');
+      this.log.warn({ reason: decoded.reason }, 'ovsdb message dropped');
       return;
     }
     const message = decoded.message;
@@ -116,9 +161,9 @@ export function createOvsdbClient(options: OvsdbClientOptions): OvsdbClient {
       case 'notification':
         return;
       case 'response': {
-        const pending = correlator.settle(message.id);
+        const pending = this.correlator.settle(message.id);
         if (pending === null) {
-          log.warn({ id: message.id }, 'ovsdb response to no request');
+          this.log.warn({ id: message.id }, 'ovsdb response to no request');
           return;
         }
         clearTimeout(pending.timer);
@@ -126,46 +171,47 @@ export function createOvsdbClient(options: OvsdbClientOptions): OvsdbClient {
         return;
       }
     }
-  };
+  }
 
-  const attach = (s: Socket) => {
+  private attach(s: Socket): void {
     const reader = new JsonStreamReader();
     s.on('data', (chunk: Buffer) => {
-      lastActivity = Date.now();
+      this.lastActivity = Date.now();
       const framed = reader.push(chunk);
-      for (const value of framed.values) onMessage(s, value);
+      for (const value of framed.values) this.onMessage(s, value);
       if (!framed.ok) {
-        log.warn({ reason: framed.reason.kind }, 'ovsdb stream unreadable, closing');
+        this.log.warn({ reason: framed.reason.kind }, 'ovsdb stream unreadable, closing');
         s.destroy();
       }
     });
-    s.on('error', (err) => log.debug({ err: err.message }, 'ovsdb socket error'));
+    s.on('error', (err) => this.log.debug({ err: err.message }, 'ovsdb socket error'));
     s.on('close', () => {
-      if (socket !== s) return;
-      socket = null;
-      if (echoTimer !== null) clearInterval(echoTimer);
-      echoTimer = null;
-      failAll('connection closed');
-      if (!isClosed) {
-        log.warn({}, 'ovsdb connection lost');
-        scheduleReconnect();
+      if (this.socket !== s) return;
+      this.socket = null;
+      if (this.echoTimer !== null) clearInterval(this.echoTimer);
+      this.echoTimer = null;
+      this.failAll('connection closed');
+      if (!this.isClosed) {
+        this.log.warn({}, 'ovsdb connection lost');
+        this.scheduleReconnect();
       }
     });
-    echoTimer = setInterval(() => {
-      if (Date.now() - lastActivity < echoIntervalMs || correlator.size > 0) return;
+    this.echoTimer = setInterval(() => {
+      if (Date.now() - this.lastActivity < this.echoIntervalMs || this.correlator.size > 0) return;
       // RFC 7047 §4.1.11: echo as a liveness probe; a timeout closes the connection
-      request(Method.Echo, []).catch(() => undefined);
-    }, echoIntervalMs);
-    echoTimer.unref();
-  };
+      this.request(Method.Echo, []).catch(() => undefined);
+    }, this.echoIntervalMs);
+    this.echoTimer.unref();
+  }
 
-  const connect = (): Promise<Socket> => {
-    if (socket !== null) return Promise.resolve(socket);
-    if (connecting !== null) return connecting;
-    if (reconnectTimer !== null) clearTimeout(reconnectTimer);
-    reconnectTimer = null;
+  private connect(): Promise<Socket> {
+    if (this.socket !== null) return Promise.resolve(this.socket);
+    if (this.connecting !== null) return this.connecting;
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const { connectTimeoutMs } = this;
     const attempt = new Promise<Socket>((resolve, reject) => {
-      const r = options.remote;
+      const r = this.options.remote;
       const s =
         r.kind === 'unix' ? createConnection({ path: r.path }) : createConnection({ host: r.host, port: r.port });
       const timer = setTimeout(
@@ -182,40 +228,42 @@ export function createOvsdbClient(options: OvsdbClientOptions): OvsdbClient {
         reject(err);
       });
     });
-    connecting = attempt.then(
+    this.connecting = attempt.then(
       (s) => {
-        connecting = null;
-        if (isClosed) {
+        this.connecting = null;
+        if (this.isClosed) {
           s.destroy();
-          throw unreachable('client closed');
+          throw this.unreachable('client closed');
         }
-        failures = 0;
-        socket = s;
-        lastActivity = Date.now();
-        attach(s);
-        log.info({}, 'ovsdb connected');
+        this.failures = 0;
+        this.socket = s;
+        this.lastActivity = Date.now();
+        this.attach(s);
+        this.log.info({}, 'ovsdb connected');
         return s;
       },
       (err: unknown) => {
-        connecting = null;
-        failures += 1;
-        log.debug({ err: err instanceof Error ? err.message : String(err), failures }, 'ovsdb connect failed');
-        scheduleReconnect();
-        throw unreachable(err instanceof Error ? err.message : String(err), err);
+        this.connecting = null;
+        this.failures += 1;
+        const reason = err instanceof Error ? err.message : String(err);
+        this.log.debug({ err: reason, failures: this.failures }, 'ovsdb connect failed');
+        this.scheduleReconnect();
+        throw this.unreachable(reason, err);
       },
     );
-    return connecting;
-  };
+    return this.connecting;
+  }
 
-  const request = async (method: string, params: readonly Json[]): Promise<unknown> => {
-    if (isClosed) throw unreachable('client closed');
-    const s = await connect();
-    if (s.destroyed) throw unreachable(`connection closed before ${method}`);
+  private async request(method: string, params: readonly Json[]): Promise<unknown> {
+    if (this.isClosed) throw this.unreachable('client closed');
+    const s = await this.connect();
+    if (s.destroyed) throw this.unreachable(`connection closed before ${method}`);
+    const { requestTimeoutMs, correlator } = this;
     const reply = await new Promise<{ result: unknown; error: unknown }>((resolve, reject) => {
       let id = 0;
       const timer = setTimeout(() => {
         correlator.settle(id);
-        reject(unreachable(`no answer to ${method} within ${requestTimeoutMs} ms`));
+        reject(this.unreachable(`no answer to ${method} within ${requestTimeoutMs} ms`));
         s.destroy(); // a connection that does not answer is not trusted again: close it and reconnect
       }, requestTimeoutMs);
       id = correlator.open({ method, resolve, reject, timer });
@@ -223,46 +271,7 @@ export function createOvsdbClient(options: OvsdbClientOptions): OvsdbClient {
     });
     if (reply.error !== null) throw new OvsdbRpcError(method, reply.error);
     return reply.result;
-  };
-
-  return {
-    async listDbs() {
-      const result = await request(Method.ListDbs, []);
-      return Array.isArray(result) ? result.filter((x): x is string => typeof x === 'string') : [];
-    },
-    getSchema(db) {
-      return request(Method.GetSchema, [db]);
-    },
-    async transact(db, ops) {
-      try {
-        return decodeTransactResult(await request(Method.Transact, transactParams(db, ops)), ops.length);
-      } catch (err) {
-        if (!(err instanceof OvsdbRpcError)) throw err;
-        // RFC 7047 §4.1.3: a request-level error (unknown database, malformed operation)
-        return { ok: false, error: { error: err.rpcError, details: null, opIndex: null } };
-      }
-    },
-    isConnected() {
-      return socket !== null;
-    },
-    async close() {
-      isClosed = true;
-      if (reconnectTimer !== null) clearTimeout(reconnectTimer);
-      reconnectTimer = null;
-      const s = socket;
-      socket = null;
-      if (echoTimer !== null) clearInterval(echoTimer);
-      echoTimer = null;
-      failAll('client closed');
-      if (s !== null) {
-        await new Promise<void>((resolve) => {
-          s.once('close', () => resolve());
-          s.end();
-          setTimeout(() => s.destroy(), 1000).unref();
-        });
-      }
-    },
-  };
+  }
 }
 
 /** The server answered a request with a JSON-RPC error (RFC 7047 §4: `error` is not null). */

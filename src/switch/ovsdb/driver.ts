@@ -12,10 +12,12 @@
  *   not OVSDB. So `set-enabled` is refused: OVS switches isolate unbound ports with a quarantine VLAN.
  */
 import { SwitchRejected, SwitchUnreachable } from '../../domain/errors.js';
+import type { ObservedPorts, SwitchOp } from '../../domain/switch-plan.js';
+import type { SwitchPortName } from '../../domain/values.js';
 import type { Logger } from '../../logging.js';
-import type { SwitchDriver } from '../driver.js';
+import type { SwitchDriver, SwitchIdentity } from '../driver.js';
 import { type BridgeSnapshot, datapathIdentities, observePorts } from '../ovs-port.js';
-import { createOvsdbClient, type OvsdbClient, parseOvsdbRemote } from './client.js';
+import type { OvsdbClient } from './client.js';
 import { isGuardConflict, planTransaction, summarizeOps } from './plan.js';
 import {
   decodeOptionalInteger,
@@ -37,104 +39,112 @@ const MAX_ATTEMPTS = 3;
 export interface OvsdbDriverOptions {
   /** The switch's name in the inventory (errors, logs). */
   readonly switchName: string;
-  /** `unix:/run/openvswitch/db.sock` or `tcp:HOST:PORT`. */
-  readonly remote: string;
   readonly bridge: string;
-  readonly logger: Logger;
-  readonly requestTimeoutMs?: number;
-  readonly echoIntervalMs?: number;
-  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
-  readonly random?: () => number;
 }
 
-/** A SwitchDriver for one bridge of one ovsdb-server. The connection opens on first use. */
-export function createOvsdbDriver(options: OvsdbDriverOptions): SwitchDriver {
-  const { switchName, bridge } = options;
-  const log = options.logger.child({ switch: switchName, bridge });
-  const client: OvsdbClient = createOvsdbClient({
-    name: switchName,
-    remote: parseOvsdbRemote(options.remote),
-    logger: options.logger,
-    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
-    ...(options.echoIntervalMs === undefined ? {} : { echoIntervalMs: options.echoIntervalMs }),
-    ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
-    ...(options.random === undefined ? {} : { random: options.random }),
-  });
-  let lastSnapshot: BridgeSnapshot | null = null;
-  // below the request timeout, so the server's answer arrives before the client gives up
-  const vswitchdTimeoutMs = Math.floor((options.requestTimeoutMs ?? 10_000) / 2);
+/** A SwitchDriver for one bridge of one ovsdb-server, over `client` (whose connection opens on first use). */
+export class OvsdbDriver implements SwitchDriver {
+  private readonly log: Logger;
+  private lastSnapshot: BridgeSnapshot | null = null;
+  /** Below the client's request timeout, so the server's answer arrives before the client gives up. */
+  private readonly vswitchdTimeoutMs: number;
 
-  const rejected = (command: string, outcome: Extract<TransactOutcome, { ok: false }>, ops: readonly TransactOp[]) => {
+  constructor(
+    private readonly client: OvsdbClient,
+    private readonly options: OvsdbDriverOptions,
+    log: Logger,
+  ) {
+    this.log = log.child({ switch: options.switchName, bridge: options.bridge });
+    this.vswitchdTimeoutMs = Math.floor(client.requestTimeoutMs / 2);
+  }
+
+  async identities(): Promise<readonly SwitchIdentity[]> {
+    const { bridge } = this.options;
+    const { snapshot, extraResults } = await this.readBridge([
+      select('Interface', [['name', '==', bridge]], ['mac_in_use']),
+    ]);
+    // the bridge's internal port (named like the bridge) has the bridge's MAC
+    const mac = decodeOptionalString(selectedRows(extraResults[0])[0]?.mac_in_use);
+    return [
+      ...(snapshot.datapathId === null ? [] : datapathIdentities(snapshot.datapathId)),
+      ...(mac === null ? [] : [{ kind: 'mac' as const, value: mac.toLowerCase() }]),
+    ];
+  }
+
+  async read(names: readonly SwitchPortName[]): Promise<ObservedPorts> {
+    return observePorts((await this.readBridge([])).snapshot, names);
+  }
+
+  async apply(ops: readonly SwitchOp[]): Promise<void> {
+    if (ops.length === 0) return;
+    const { switchName } = this.options;
+    let attempt = 1;
+    let transaction = planTransaction({ switchName, snapshot: (await this.readBridge([])).snapshot, ops });
+    let outcome = await this.client.transact(DATABASE, transaction);
+    // a guard `wait` failed: someone changed what the plan was based on; plan again on fresh state
+    while (!outcome.ok && isGuardConflict(outcome, transaction) && attempt < MAX_ATTEMPTS) {
+      attempt += 1;
+      this.log.info({ attempt }, 'switch changed during the batch, planning again');
+      transaction = planTransaction({ switchName, snapshot: (await this.readBridge([])).snapshot, ops });
+      outcome = await this.client.transact(DATABASE, transaction);
+    }
+    if (!outcome.ok) throw this.rejected(summarizeOps(ops), outcome, transaction);
+    const nextCfg = decodeOptionalInteger(selectedRows(outcome.results.at(-1))[0]?.next_cfg);
+    if (nextCfg !== null) await this.awaitVswitchd(nextCfg);
+    this.log.info({ ops: ops.length, nextCfg }, 'switch batch applied');
+  }
+
+  render(ops: readonly SwitchOp[]): readonly string[] {
+    const { switchName } = this.options;
+    if (this.lastSnapshot === null) throw new Error(`render needs the state of ${switchName}: call read() first`);
+    const transaction = planTransaction({ switchName, snapshot: this.lastSnapshot, ops });
+    return [JSON.stringify(transactParams(DATABASE, transaction))];
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+
+  private rejected(
+    command: string,
+    outcome: Extract<TransactOutcome, { ok: false }>,
+    ops: readonly TransactOp[],
+  ): SwitchRejected {
     const failedOp = outcome.error.opIndex === null ? undefined : ops[outcome.error.opIndex];
-    return new SwitchRejected(switchName, command, JSON.stringify({ ...outcome.error, op: failedOp ?? null }));
-  };
+    return new SwitchRejected(
+      this.options.switchName,
+      command,
+      JSON.stringify({ ...outcome.error, op: failedOp ?? null }),
+    );
+  }
 
   /** One transaction: the bridge snapshot, then `extra` operations whose results come back beside it. */
-  const readBridge = async (extra: readonly TransactOp[]) => {
+  private async readBridge(extra: readonly TransactOp[]) {
+    const { switchName, bridge } = this.options;
     const ops = [...snapshotOps(bridge), ...extra];
-    const outcome = await client.transact(DATABASE, ops);
-    if (!outcome.ok) throw rejected(`read bridge ${bridge}`, outcome, ops);
+    const outcome = await this.client.transact(DATABASE, ops);
+    if (!outcome.ok) throw this.rejected(`read bridge ${bridge}`, outcome, ops);
     const snapshot = decodeSnapshot(bridge, outcome.results);
     if (snapshot === null) throw new SwitchRejected(switchName, `read bridge ${bridge}`, `no bridge named ${bridge}`);
-    lastSnapshot = snapshot;
+    this.lastSnapshot = snapshot;
     return { snapshot, extraResults: outcome.results.slice(ops.length - extra.length) };
-  };
+  }
 
   /**
    * Resolves once ovs-vswitchd reports configuration `nextCfg` applied (Open_vSwitch `cur_cfg`), so the change
    * is in the forwarding plane and not only in the database.
    */
-  const awaitVswitchd = async (nextCfg: number) => {
+  private async awaitVswitchd(nextCfg: number): Promise<void> {
+    const { vswitchdTimeoutMs } = this;
     const ops = [waitUntilAnyRow('Open_vSwitch', [['cur_cfg', '>=', nextCfg]], vswitchdTimeoutMs)];
-    const outcome = await client.transact(DATABASE, ops);
+    const outcome = await this.client.transact(DATABASE, ops);
     if (outcome.ok) return;
     if (outcome.error.error === 'timed out') {
       throw new SwitchUnreachable(
-        switchName,
+        this.options.switchName,
         `ovs-vswitchd has not applied configuration ${nextCfg} within ${vswitchdTimeoutMs} ms (the change is stored)`,
       );
     }
-    throw rejected(`wait for ovs-vswitchd configuration ${nextCfg}`, outcome, ops);
-  };
-
-  return {
-    async identities() {
-      const { snapshot, extraResults } = await readBridge([
-        select('Interface', [['name', '==', bridge]], ['mac_in_use']),
-      ]);
-      // the bridge's internal port (named like the bridge) has the bridge's MAC
-      const mac = decodeOptionalString(selectedRows(extraResults[0])[0]?.mac_in_use);
-      return [
-        ...(snapshot.datapathId === null ? [] : datapathIdentities(snapshot.datapathId)),
-        ...(mac === null ? [] : [{ kind: 'mac' as const, value: mac.toLowerCase() }]),
-      ];
-    },
-    async read(names) {
-      return observePorts((await readBridge([])).snapshot, names);
-    },
-    async apply(ops) {
-      if (ops.length === 0) return;
-      let attempt = 1;
-      let transaction = planTransaction({ switchName, snapshot: (await readBridge([])).snapshot, ops });
-      let outcome = await client.transact(DATABASE, transaction);
-      // a guard `wait` failed: someone changed what the plan was based on; plan again on fresh state
-      while (!outcome.ok && isGuardConflict(outcome, transaction) && attempt < MAX_ATTEMPTS) {
-        attempt += 1;
-        log.info({ attempt }, 'switch changed during the batch, planning again');
-        transaction = planTransaction({ switchName, snapshot: (await readBridge([])).snapshot, ops });
-        outcome = await client.transact(DATABASE, transaction);
-      }
-      if (!outcome.ok) throw rejected(summarizeOps(ops), outcome, transaction);
-      const nextCfg = decodeOptionalInteger(selectedRows(outcome.results.at(-1))[0]?.next_cfg);
-      if (nextCfg !== null) await awaitVswitchd(nextCfg);
-      log.info({ ops: ops.length, nextCfg }, 'switch batch applied');
-    },
-    render(ops) {
-      if (lastSnapshot === null) throw new Error(`render needs the state of ${switchName}: call read() first`);
-      return [JSON.stringify(transactParams(DATABASE, planTransaction({ switchName, snapshot: lastSnapshot, ops })))];
-    },
-    close() {
-      return client.close();
-    },
-  };
+    throw this.rejected(`wait for ovs-vswitchd configuration ${nextCfg}`, outcome, ops);
+  }
 }
