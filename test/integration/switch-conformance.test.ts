@@ -156,3 +156,78 @@ for (const [name, make] of drivers) {
     });
   });
 }
+
+/**
+ * A port an operator configured by hand, in each OVS `vlan_mode` (ovs-vswitchd.conf.db(5), Port table), reads
+ * back as the same ObservedPort on every driver: both decode rows through src/switch/ovs-port.ts.
+ */
+const operatorModes: readonly {
+  readonly mode: string;
+  /** `ovs-vsctl` arguments after `set port PORT`, then the columns to clear. */
+  readonly set: readonly string[];
+  readonly clear: readonly string[];
+  readonly untagged: number | null;
+  readonly tagged: readonly number[];
+}[] = [
+  { mode: 'access', set: ['vlan_mode=access', 'tag=101'], clear: ['trunks'], untagged: 101, tagged: [] },
+  { mode: 'trunk', set: ['vlan_mode=trunk', 'trunks=102,103'], clear: ['tag'], untagged: null, tagged: [102, 103] },
+  {
+    // the native VLAN `tag` is sent tagged (untagged ingress joins it), so it is one of the tagged VLANs
+    mode: 'native-tagged',
+    set: ['vlan_mode=native-tagged', 'tag=104', 'trunks=105,106'],
+    clear: [],
+    untagged: null,
+    tagged: [104, 105, 106],
+  },
+  {
+    mode: 'native-untagged',
+    set: ['vlan_mode=native-untagged', 'tag=107', 'trunks=108,109'],
+    clear: [],
+    untagged: 107,
+    tagged: [108, 109],
+  },
+];
+
+describe('switch driver conformance: a vlan_mode set by an operator reads back alike on every driver', () => {
+  let all: [string, SwitchDriver][];
+  before(() => {
+    all = drivers.map(([name, make]) => [name, make()]);
+  });
+  after(async () => {
+    for (const [, d] of all) await d.close();
+  });
+
+  for (const c of operatorModes) {
+    test(`vlan_mode=${c.mode} reads back as untagged ${c.untagged ?? 'none'}, tagged [${c.tagged.join(',')}]`, async () => {
+      const port = P((await ovs.addLink({ tag: Q })).port);
+      await ovs.vsctl(
+        'set',
+        'port',
+        port,
+        ...c.set,
+        ...c.clear.flatMap((column) => ['--', 'clear', 'port', port, column]),
+      );
+      assert.equal(await ovs.vsctl('get', 'port', port, 'vlan_mode'), c.mode, 'the operator set the mode');
+      const seen: [string, unknown][] = [];
+      for (const [name, d] of all) {
+        const o = (await d.read([port])).get(port);
+        assert.ok(o, `${name}: no read-back for ${port}`);
+        assert.deepEqual(
+          {
+            exists: o.exists,
+            untagged: o.untagged,
+            tagged: o.tagged,
+            carriesAllVlans: o.carriesAllVlans ?? false,
+            lag: o.lag,
+            memberOf: o.memberOf,
+          },
+          { exists: true, untagged: c.untagged, tagged: c.tagged, carriesAllVlans: false, lag: null, memberOf: null },
+          name,
+        );
+        seen.push([name, o]);
+      }
+      const [first, ...rest] = seen;
+      for (const [name, o] of rest) assert.deepEqual(o, first?.[1], `${name} reads what ${first?.[0]} reads`);
+    });
+  }
+});
