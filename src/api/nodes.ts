@@ -19,6 +19,12 @@ import {
   planNodeTransition,
   type TenantAttachment,
 } from '../domain/node.js';
+import {
+  decideOperationEnd,
+  type OperationProgress,
+  operationDeadline,
+  operationProgress,
+} from '../domain/node-operation.js';
 import { mayUsePrivileged, SYSTEM_CALLER } from '../domain/policy.js';
 import { parseMac } from '../domain/values.js';
 import type { Logger } from '../logging.js';
@@ -366,44 +372,32 @@ export class NodeService {
   }
 
   /** Progress of an operation: its ports and how many are ACTIVE. */
-  async progress(op: NodeOperation) {
-    const ports = await this.ctx.store.listPorts([], null, op.portIds);
-    const failed = ports.find((p) => p.vifType === 'binding_failed');
-    return {
-      total: op.portIds.length,
-      active: ports.filter((p) => p.status === 'ACTIVE').length,
-      missing: op.portIds.length - ports.length,
-      failure: failed ? `port ${failed.id}: ${String(failed.vifDetails.reason ?? 'binding failed')}` : null,
-    };
+  async progress(op: NodeOperation): Promise<OperationProgress> {
+    return operationProgress(op.portIds, await this.ctx.store.listPorts([], null, op.portIds));
   }
 
   private watch(op: NodeOperation): void {
-    const deadline = Date.parse(op.createdAt) + this.config.operationTimeoutSeconds * 1000;
+    const deadline = operationDeadline(op.createdAt, this.config.operationTimeoutSeconds);
     const tick = async () => {
       if (this.isStopped) return;
       const cur = await this.ctx.store.nodes().operation(op.id);
       if (cur?.state !== 'running') return;
-      const p = await this.progress(cur);
-      let end: { state: 'succeeded' | 'failed'; error: string | null } | null = null;
-      if (p.failure) end = { state: 'failed', error: p.failure };
-      else if (p.missing > 0)
-        end = { state: 'failed', error: `${p.missing} port(s) of the operation were deleted meanwhile` };
-      else if (p.active === p.total) end = { state: 'succeeded', error: null };
-      else if (Date.now() > deadline)
-        end = { state: 'failed', error: `timed out: ${p.active} of ${p.total} ports ACTIVE` };
-      if (end) {
-        await this.ctx.store.nodes().putOperation({ ...cur, ...end, updatedAt: this.ctx.now() });
+      const ports = await this.ctx.store.listPorts([], null, cur.portIds);
+      const end = decideOperationEnd(cur.portIds, ports, Date.now(), deadline);
+      if (end.state !== 'running') {
+        const error = end.state === 'failed' ? end.error : null;
+        await this.ctx.store.nodes().putOperation({ ...cur, state: end.state, error, updatedAt: this.ctx.now() });
         const node = await this.ctx.store.nodes().get(op.nodeId);
         if (node && node.targetStage === op.targetStage) {
           await this.setNode(
             op.nodeId,
             end.state === 'succeeded'
               ? { stage: op.targetStage, targetStage: null, lastError: null }
-              : { lastError: end.error },
+              : { lastError: error },
           );
         }
         this.log.info(
-          { nodeId: op.nodeId, stage: op.targetStage, state: end.state, error: end.error },
+          { nodeId: op.nodeId, stage: op.targetStage, state: end.state, error },
           'node network operation ended',
         );
         return;
