@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { BootTraceReader } from './api/boot-trace.js';
 import { type ApiContext, liveContext } from './api/context.js';
 import { createPorts, updatePort } from './api/neutron/ports.js';
-import { NodeService } from './api/nodes.js';
+import { neutronNodePorts } from './api/nodes.js';
 import { buildApi } from './api/server.js';
 import { BootService, dhcpTraceSink, nodeScript } from './boot/service.js';
 import { systemClock } from './clock.js';
@@ -15,6 +15,7 @@ import { DHCP_DEVICE_OWNER, type Port } from './domain/model.js';
 import { SYSTEM_CALLER } from './domain/policy.js';
 import { parseVlan } from './domain/values.js';
 import { createLogger, type Logger } from './logging.js';
+import { NodeService } from './nodes/service.js';
 import { type ManagedSwitch, Reconciler } from './reconciler/reconciler.js';
 import { readBootTrace } from './store/boot-trace.js';
 import { openDhcpStorage } from './store/dhcp-storage.js';
@@ -251,7 +252,14 @@ export async function serve(config: Config, log: Logger = createLogger({ level: 
     });
     await boot.sync(dhcp?.attachments() ?? []);
   }
-  const nodes = new NodeService(ctx, config.nodes, log);
+  const nodes = new NodeService({
+    store,
+    config: config.nodes,
+    ports: neutronNodePorts(ctx),
+    log,
+    now: ctx.now,
+    newId: ctx.newId,
+  });
   // the DHCP state knows which stored events are whose: it reads a MAC's trace without a table scan
   const dhcpState = dhcp?.state;
   const bootTrace: BootTraceReader = dhcpState

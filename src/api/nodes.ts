@@ -1,63 +1,34 @@
 /**
- * bmnet v1 node API: nodes with NICs, port groups and boot settings, and one call to move a node's
- * network between cleaning, provisioning, inspection, rescue, tenant and isolated — done the way
- * Ironic's neutron network interface does it (service ports per PXE NIC with PXE options, tenant ports on
- * NICs or port groups), through the same Neutron port logic, then watched until the switches confirm.
+ * bmnet v1 node API: the HTTP routes of the node service (src/nodes/service.ts) — bodies parsed into its
+ * typed requests, its nodes and operations written back as JSON — and the Neutron port logic it moves
+ * a node's ports with (`neutronNodePorts`).
  */
 import type { FastifyInstance } from 'fastify';
 import type { NodesConfig } from '../config/schema.js';
-import { BadRequest, Conflict, HTTPBadRequest, InvalidInput, NotFound, PolicyNotAuthorized } from '../domain/errors.js';
+import { HTTPBadRequest, InvalidInput, PolicyNotAuthorized } from '../domain/errors.js';
 import {
   type BootConfig,
-  isServiceStage,
   type LinkInfo,
   NETWORK_STAGES,
   type NetworkStage,
   type Nic,
   type Node,
   type PortGroup,
-  planNodeTransition,
-  type TenantAttachment,
+  type WantedPort,
 } from '../domain/node.js';
-import {
-  decideOperationEnd,
-  type OperationProgress,
-  operationDeadline,
-  operationProgress,
-} from '../domain/node-operation.js';
 import { mayUsePrivileged, SYSTEM_CALLER } from '../domain/policy.js';
 import { parseMac } from '../domain/values.js';
-import type { Logger } from '../logging.js';
-import type { NodeOperation } from '../store/store.js';
+import type {
+  MoveRequest,
+  NodeFields,
+  NodePorts,
+  NodeService,
+  OperationView,
+  TenantRequest,
+} from '../nodes/service.js';
 import type { ApiContext } from './context.js';
 import { createPorts, deletePort, updatePort } from './neutron/ports.js';
 import { isObject, type Json, type JsonObject, toBool, toStr } from './wire.js';
-
-export class NodeNotFound extends NotFound {
-  constructor(id: string) {
-    super(`Node ${id} could not be found.`);
-  }
-}
-export class NodeInUse extends Conflict {
-  constructor(id: string, stage: string) {
-    super(`Node ${id} is on its ${stage} network: move it to isolated before deleting it.`);
-  }
-}
-export class NodeNameInUse extends Conflict {
-  constructor(name: string) {
-    super(`A node named ${name} exists already.`);
-  }
-}
-export class OperationNotFound extends NotFound {
-  constructor(id: string) {
-    super(`Operation ${id} could not be found.`);
-  }
-}
-export class StageNotOffered extends BadRequest {
-  constructor(stage: string) {
-    super(`Invalid input for operation: no ${stage} network is configured (nodes.networks.${stage}).`);
-  }
-}
 
 function parseLinks(v: Json | undefined, at: string): LinkInfo[] {
   if (!Array.isArray(v) || v.length === 0)
@@ -76,7 +47,7 @@ function parseLinks(v: Json | undefined, at: string): LinkInfo[] {
   });
 }
 
-function parseNode(b: JsonObject, defaults: NodesConfig['boot']): Pick<Node, 'name' | 'nics' | 'portGroups' | 'boot'> {
+function parseNode(b: JsonObject, defaults: NodesConfig['boot']): NodeFields {
   const name = toStr('name', b.name);
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name))
     throw new InvalidInput(`node name '${name}' must be letters, digits, . _ -`);
@@ -175,258 +146,79 @@ function nodeToWire(n: Node): JsonObject {
   };
 }
 
-export class NodeService {
-  /** One transition at a time per node in this process. */
-  private readonly locks = new Map<string, Promise<unknown>>();
-  private readonly watchers = new Set<NodeJS.Timeout>();
-  private isStopped = false;
-
-  constructor(
-    private readonly ctx: ApiContext,
-    private readonly config: NodesConfig,
-    private readonly log: Logger,
-  ) {}
-
-  /** Resumes watching operations that were running when bmnet stopped. */
-  async start(): Promise<void> {
-    for (const op of await this.ctx.store.nodes().runningOperations()) this.watch(op);
+/** The body of `PUT /v1/nodes/ID/network`: a stage, and for the tenant stage the networks to attach. */
+function parseMove(b: JsonObject): MoveRequest {
+  const stage = b.stage;
+  if (typeof stage !== 'string' || !(NETWORK_STAGES as readonly string[]).includes(stage)) {
+    throw new HTTPBadRequest(
+      `Invalid input for stage. Reason: '${String(stage)}' is not one of ${NETWORK_STAGES.join(', ')}.`,
+    );
   }
+  const target = stage as NetworkStage;
+  if (target !== 'tenant') return { stage: target, networks: [] };
+  const list = b.networks;
+  if (!Array.isArray(list) || list.length === 0)
+    throw new InvalidInput('stage tenant needs networks: [{network, nic | port_group}]');
+  const networks = list.map((a, i): TenantRequest => {
+    if (!isObject(a) || typeof a.network !== 'string')
+      throw new InvalidInput(`networks[${i}] needs network (name or id)`);
+    if (typeof a.port_group === 'string') return { network: a.network, portGroup: a.port_group };
+    return typeof a.nic === 'string' ? { network: a.network, nic: parseMac(a.nic) } : { network: a.network };
+  });
+  return { stage: target, networks };
+}
 
-  stop(): void {
-    this.isStopped = true;
-    for (const t of this.watchers) clearTimeout(t);
-  }
+function operationToWire({ operation: op, progress: p }: OperationView): JsonObject {
+  return {
+    id: op.id,
+    node_id: op.nodeId,
+    target_stage: op.targetStage,
+    state: op.state,
+    progress: { active_ports: p.active, total_ports: p.total },
+    port_ids: [...op.portIds],
+    error: op.error,
+    created_at: op.createdAt,
+    updated_at: op.updatedAt,
+  };
+}
 
-  async create(body: JsonObject): Promise<JsonObject> {
-    const fields = parseNode(body, this.config.boot);
-    return this.ctx.store.transaction(async (tx) => {
-      if (await tx.nodes().get(fields.name)) throw new NodeNameInUse(fields.name);
-      const now = this.ctx.now();
-      const node: Node = {
-        ...fields,
-        id: this.ctx.newId(),
-        stage: 'isolated',
-        targetStage: null,
-        lastError: null,
-        createdAt: now,
-        updatedAt: now,
-        revisionNumber: 1,
-      };
-      await tx.nodes().insert(node);
-      await tx.addEvent('node.created', node.id);
-      return nodeToWire(node);
-    });
-  }
+function bindingOf(node: Node, want: WantedPort): JsonObject {
+  return {
+    'binding:vnic_type': 'baremetal',
+    'binding:host_id': node.id,
+    'binding:profile': want.profile as Json,
+    extra_dhcp_opts: want.extraDhcpOpts.map((o) => ({
+      opt_name: o.optName,
+      opt_value: o.optValue,
+      ip_version: o.ipVersion,
+    })),
+  };
+}
 
-  async get(id: string): Promise<Node> {
-    const n = await this.ctx.store.nodes().get(id);
-    if (!n) throw new NodeNotFound(id);
-    return n;
-  }
-
-  async list(): Promise<JsonObject[]> {
-    return (await this.ctx.store.nodes().list()).map(nodeToWire);
-  }
-
-  async show(id: string): Promise<JsonObject> {
-    return nodeToWire(await this.get(id));
-  }
-
-  async remove(id: string): Promise<void> {
-    const n = await this.get(id);
-    const ports = await this.ctx.store.listPorts([{ column: 'device_id', values: [n.id] }], null);
-    if (ports.some((p) => p.hostId !== '')) throw new NodeInUse(n.name, n.stage);
-    for (const p of ports) await deletePort(this.ctx, SYSTEM_CALLER, p.id);
-    await this.ctx.store.transaction(async (tx) => {
-      await tx.nodes().delete(n.id);
-      await tx.addEvent('node.deleted', n.id);
-    });
-  }
-
-  private async serviceNetwork(stage: NetworkStage): Promise<string | null> {
-    if (!isServiceStage(stage)) return null;
-    const ref = this.config.networks[stage];
-    if (ref === null) throw new StageNotOffered(stage);
-    return this.networkId(ref, `nodes.networks.${stage}`);
-  }
-
-  private async networkId(ref: string, where: string): Promise<string> {
-    const byId = await this.ctx.store.getNetwork(ref);
-    if (byId) return byId.network.id;
-    const byName = await this.ctx.store.listNetworks([{ column: 'name', values: [ref] }], null);
-    if (byName.length !== 1 || !byName[0]) {
-      throw new InvalidInput(
-        `${where}: network '${ref}' ${byName.length === 0 ? 'does not exist' : 'names several networks'}`,
-      );
-    }
-    return byName[0].network.id;
-  }
-
-  /** Moves a node's network; returns the operation that tracks it. Safe to repeat and to race. */
-  async move(id: string, body: JsonObject): Promise<NodeOperation> {
-    const node = await this.get(id);
-    const prior = this.locks.get(node.id) ?? Promise.resolve();
-    const next = prior.catch(() => undefined).then(() => this.moveLocked(node.id, body));
-    this.locks.set(node.id, next);
-    try {
-      return await next;
-    } finally {
-      if (this.locks.get(node.id) === next) this.locks.delete(node.id);
-    }
-  }
-
-  private async moveLocked(id: string, body: JsonObject): Promise<NodeOperation> {
-    const node = await this.get(id);
-    const stage = body.stage;
-    if (typeof stage !== 'string' || !(NETWORK_STAGES as readonly string[]).includes(stage)) {
-      throw new HTTPBadRequest(
-        `Invalid input for stage. Reason: '${String(stage)}' is not one of ${NETWORK_STAGES.join(', ')}.`,
-      );
-    }
-    const target = stage as NetworkStage;
-    const tenant: TenantAttachment[] = [];
-    if (target === 'tenant') {
-      const list = body.networks;
-      if (!Array.isArray(list) || list.length === 0)
-        throw new InvalidInput('stage tenant needs networks: [{network, nic | port_group}]');
-      for (const [i, a] of list.entries()) {
-        if (!isObject(a) || typeof a.network !== 'string')
-          throw new InvalidInput(`networks[${i}] needs network (name or id)`);
-        const networkId = await this.networkId(a.network, `networks[${i}]`);
-        if (typeof a.port_group === 'string') {
-          if (!node.portGroups.some((g) => g.name === a.port_group))
-            throw new InvalidInput(`networks[${i}]: node has no port group ${a.port_group}`);
-          tenant.push({ networkId, portGroup: a.port_group });
-        } else {
-          const first = node.nics[0];
-          const mac = typeof a.nic === 'string' ? parseMac(a.nic) : first?.mac;
-          if (!mac || !node.nics.some((n) => n.mac === mac))
-            throw new InvalidInput(`networks[${i}]: node has no nic ${String(a.nic)}`);
-          tenant.push({ networkId, nic: mac });
-        }
-      }
-    }
-    const serviceNetworkId = await this.serviceNetwork(target);
-    const ports = await this.ctx.store.listPorts([{ column: 'device_id', values: [node.id] }], null);
-    const plan = planNodeTransition(node, target, ports, serviceNetworkId, tenant);
-
-    await this.setNode(node.id, { targetStage: target, lastError: null });
-    // invariant 2: the old networks' ports go first; the reconciler confirms their removal on the switch
-    // before it adds the new VLAN to the same switch port
-    for (const portId of plan.deletes) await deletePort(this.ctx, SYSTEM_CALLER, portId);
-    for (const portId of plan.unbinds) {
-      await updatePort(this.ctx, SYSTEM_CALLER, portId, { 'binding:host_id': '', 'binding:profile': {} });
-    }
-    const portIds: string[] = [];
-    for (const { want, existing } of plan.wanted) {
-      const binding = {
-        'binding:vnic_type': 'baremetal',
-        'binding:host_id': node.id,
-        'binding:profile': want.profile as Json,
-        extra_dhcp_opts: want.extraDhcpOpts.map((o) => ({
-          opt_name: o.optName,
-          opt_value: o.optValue,
-          ip_version: o.ipVersion,
-        })),
-      };
-      if (existing) {
-        await updatePort(this.ctx, SYSTEM_CALLER, existing.id, binding);
-        portIds.push(existing.id);
-      } else {
-        const [made] = await createPorts(this.ctx, SYSTEM_CALLER, [
-          {
-            network_id: want.networkId,
-            mac_address: want.mac,
-            device_id: node.id,
-            device_owner: want.deviceOwner,
-            name: `${node.name}-${target}`,
-            ...binding,
-          },
-        ]);
-        portIds.push(String(made?.id));
-      }
-    }
-    const now = this.ctx.now();
-    const op: NodeOperation = {
-      id: this.ctx.newId(),
-      nodeId: node.id,
-      targetStage: target,
-      state: 'running',
-      portIds,
-      error: null,
-      createdAt: now,
-      updatedAt: now,
-    };
-    await this.ctx.store.nodes().putOperation(op);
-    this.watch(op);
-    return op;
-  }
-
-  private async setNode(id: string, patch: Partial<Pick<Node, 'stage' | 'targetStage' | 'lastError'>>): Promise<void> {
-    await this.ctx.store.transaction(async (tx) => {
-      const n = await tx.nodes().get(id);
-      if (!n) return;
-      await tx.nodes().update({ ...n, ...patch, updatedAt: this.ctx.now(), revisionNumber: n.revisionNumber + 1 });
-      await tx.addEvent('node.updated', id, { ...patch });
-    });
-  }
-
-  /** Progress of an operation: its ports and how many are ACTIVE. */
-  async progress(op: NodeOperation): Promise<OperationProgress> {
-    return operationProgress(op.portIds, await this.ctx.store.listPorts([], null, op.portIds));
-  }
-
-  private watch(op: NodeOperation): void {
-    const deadline = operationDeadline(op.createdAt, this.config.operationTimeoutSeconds);
-    const tick = async () => {
-      if (this.isStopped) return;
-      const cur = await this.ctx.store.nodes().operation(op.id);
-      if (cur?.state !== 'running') return;
-      const ports = await this.ctx.store.listPorts([], null, cur.portIds);
-      const end = decideOperationEnd(cur.portIds, ports, Date.now(), deadline);
-      if (end.state !== 'running') {
-        const error = end.state === 'failed' ? end.error : null;
-        await this.ctx.store.nodes().putOperation({ ...cur, state: end.state, error, updatedAt: this.ctx.now() });
-        const node = await this.ctx.store.nodes().get(op.nodeId);
-        if (node && node.targetStage === op.targetStage) {
-          await this.setNode(
-            op.nodeId,
-            end.state === 'succeeded'
-              ? { stage: op.targetStage, targetStage: null, lastError: null }
-              : { lastError: error },
-          );
-        }
-        this.log.info(
-          { nodeId: op.nodeId, stage: op.targetStage, state: end.state, error },
-          'node network operation ended',
-        );
-        return;
-      }
-      const t = setTimeout(() => {
-        this.watchers.delete(t);
-        void tick().catch((err: unknown) => this.log.error({ err, operation: op.id }, 'node operation watch failed'));
-      }, 100);
-      this.watchers.add(t);
-    };
-    void tick().catch((err: unknown) => this.log.error({ err, operation: op.id }, 'node operation watch failed'));
-  }
-
-  async operation(id: string): Promise<JsonObject> {
-    const op = await this.ctx.store.nodes().operation(id);
-    if (!op) throw new OperationNotFound(id);
-    const p = await this.progress(op);
-    return {
-      id: op.id,
-      node_id: op.nodeId,
-      target_stage: op.targetStage,
-      state: op.state,
-      progress: { active_ports: p.active, total_ports: p.total },
-      port_ids: [...op.portIds],
-      error: op.error,
-      created_at: op.createdAt,
-      updated_at: op.updatedAt,
-    };
-  }
+/** The node service's ports, made through the Neutron port logic as the system caller. */
+export function neutronNodePorts(ctx: ApiContext): NodePorts {
+  return {
+    async create(node, name, want) {
+      const [made] = await createPorts(ctx, SYSTEM_CALLER, [
+        {
+          network_id: want.networkId,
+          mac_address: want.mac,
+          device_id: node.id,
+          device_owner: want.deviceOwner,
+          name,
+          ...bindingOf(node, want),
+        },
+      ]);
+      return String(made?.id);
+    },
+    async bind(portId, node, want) {
+      await updatePort(ctx, SYSTEM_CALLER, portId, bindingOf(node, want));
+    },
+    async unbind(portId) {
+      await updatePort(ctx, SYSTEM_CALLER, portId, { 'binding:host_id': '', 'binding:profile': {} });
+    },
+    delete: (portId) => deletePort(ctx, SYSTEM_CALLER, portId),
+  };
 }
 
 export function nodeRoutes(app: FastifyInstance, nodes: NodeService): void {
@@ -439,21 +231,23 @@ export function nodeRoutes(app: FastifyInstance, nodes: NodeService): void {
     if (!isObject(body) || !isObject(body[key])) throw new HTTPBadRequest(`Unable to find '${key}' in request body`);
     return body[key] as JsonObject;
   };
-  app.get('/v1/nodes', async () => ({ nodes: await nodes.list() }));
+  app.get('/v1/nodes', async () => ({ nodes: (await nodes.list()).map(nodeToWire) }));
   app.post('/v1/nodes', async (req, reply) => {
-    const made = await nodes.create(member(req.body, 'node'));
-    return reply.code(201).send({ node: made });
+    const made = await nodes.create(parseNode(member(req.body, 'node'), nodes.bootDefaults));
+    return reply.code(201).send({ node: nodeToWire(made) });
   });
-  app.get<{ Params: { id: string } }>('/v1/nodes/:id', async (req) => ({ node: await nodes.show(req.params.id) }));
+  app.get<{ Params: { id: string } }>('/v1/nodes/:id', async (req) => ({
+    node: nodeToWire(await nodes.get(req.params.id)),
+  }));
   app.delete<{ Params: { id: string } }>('/v1/nodes/:id', async (req, reply) => {
     await nodes.remove(req.params.id);
     return reply.code(204).send();
   });
   app.put<{ Params: { id: string } }>('/v1/nodes/:id/network', async (req, reply) => {
-    const op = await nodes.move(req.params.id, member(req.body, 'network'));
-    return reply.code(202).send({ operation: await nodes.operation(op.id) });
+    const op = await nodes.move(req.params.id, parseMove(member(req.body, 'network')));
+    return reply.code(202).send({ operation: operationToWire(await nodes.operation(op.id)) });
   });
   app.get<{ Params: { id: string } }>('/v1/operations/:id', async (req) => ({
-    operation: await nodes.operation(req.params.id),
+    operation: operationToWire(await nodes.operation(req.params.id)),
   }));
 }

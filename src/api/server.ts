@@ -4,6 +4,7 @@ import type { AuthConfig } from '../config/schema.js';
 import { HTTPNotFound } from '../domain/errors.js';
 import type { Caller } from '../domain/model.js';
 import type { Logger } from '../logging.js';
+import type { NodeService } from '../nodes/service.js';
 import { authenticate } from './auth.js';
 import { type BootStatusReader, bootStatusRoutes } from './boot-status.js';
 import { type BootTraceReader, bootTraceRoutes } from './boot-trace.js';
@@ -36,7 +37,7 @@ import {
   showSubnet,
   updateSubnet,
 } from './neutron/subnets.js';
-import { type NodeService, nodeRoutes } from './nodes.js';
+import { nodeRoutes } from './nodes.js';
 import { type Filterable, type ListQuery, pageOf, parseListQuery, type QueryValues, sqlPageOf } from './query.js';
 import { type SwitchView, switchRoutes } from './switches.js';
 import { type JsonObject, resourceBody } from './wire.js';

@@ -113,6 +113,14 @@ test('switch/ imports only switch/, domain/ and logging', () => {
   );
 });
 
+test('nodes/ imports only nodes/, domain/, store/store.ts, config/, the clock and logging (its ports are given)', () => {
+  const allowed = ['nodes', 'domain', 'config', 'clock.ts', 'logging.ts'];
+  assert.deepEqual(
+    violations((from, to) => area(from) === 'nodes' && !allowed.includes(area(to)) && to !== 'src/store/store.ts'),
+    [],
+  );
+});
+
 test('no import circles between files', () => {
   assert.deepEqual(circles(files), []);
 });
