@@ -257,7 +257,7 @@ export async function serve(config: Config, log: Logger = createLogger({ level: 
     config: config.nodes,
     ports: neutronNodePorts(ctx),
     log,
-    now: ctx.now,
+    clock: systemClock,
     newId: ctx.newId,
   });
   // the DHCP state knows which stored events are whose: it reads a MAC's trace without a table scan

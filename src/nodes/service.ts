@@ -5,6 +5,7 @@
  * through the Neutron port logic it is given, then watched until the switches confirm
  * (docs/architecture.md §1, §5).
  */
+import type { Clock } from '../clock.js';
 import type { NodesConfig } from '../config/schema.js';
 import { BadRequest, Conflict, InvalidInput, NotFound } from '../domain/errors.js';
 import {
@@ -22,7 +23,7 @@ import {
   operationProgress,
 } from '../domain/node-operation.js';
 import type { Logger } from '../logging.js';
-import type { NodeOperation, Store } from '../store/store.js';
+import { isoSeconds, type NodeOperation, type Store } from '../store/store.js';
 
 export class NodeNotFound extends NotFound {
   constructor(id: string) {
@@ -85,8 +86,8 @@ export interface NodeServiceOptions {
   readonly config: NodesConfig;
   readonly ports: NodePorts;
   readonly log: Logger;
-  /** The time recorded on nodes and operations (ISO 8601, seconds). */
-  readonly now: () => string;
+  /** Time: recorded on nodes and operations, the operation deadline, and the polling of a running operation. */
+  readonly clock: Clock;
   readonly newId: () => string;
 }
 
@@ -95,10 +96,16 @@ export interface OperationView {
   readonly progress: OperationProgress;
 }
 
+/** How often a running operation reads its ports again. */
+const POLL_MS = 100;
+
 export class NodeService {
   /** One transition at a time per node in this process. */
   private readonly locks = new Map<string, Promise<unknown>>();
-  private readonly watchers = new Set<NodeJS.Timeout>();
+  /** The cancel of each running operation's next poll. */
+  private readonly watchers = new Set<() => void>();
+  /** The polls in progress. */
+  private readonly reads = new Set<Promise<void>>();
   private isStopped = false;
 
   constructor(private readonly o: NodeServiceOptions) {}
@@ -115,13 +122,18 @@ export class NodeService {
 
   stop(): void {
     this.isStopped = true;
-    for (const t of this.watchers) clearTimeout(t);
+    for (const cancel of this.watchers) cancel();
+    this.watchers.clear();
+  }
+
+  private now(): string {
+    return isoSeconds(this.o.clock.now());
   }
 
   async create(fields: NodeFields): Promise<Node> {
     return this.o.store.transaction(async (tx) => {
       if (await tx.nodes().get(fields.name)) throw new NodeNameInUse(fields.name);
-      const now = this.o.now();
+      const now = this.now();
       const node: Node = {
         ...fields,
         id: this.o.newId(),
@@ -232,7 +244,7 @@ export class NodeService {
         portIds.push(await this.o.ports.create(node, `${node.name}-${target}`, want));
       }
     }
-    const now = this.o.now();
+    const now = this.now();
     const op: NodeOperation = {
       id: this.o.newId(),
       nodeId: node.id,
@@ -252,7 +264,7 @@ export class NodeService {
     await this.o.store.transaction(async (tx) => {
       const n = await tx.nodes().get(id);
       if (!n) return;
-      await tx.nodes().update({ ...n, ...patch, updatedAt: this.o.now(), revisionNumber: n.revisionNumber + 1 });
+      await tx.nodes().update({ ...n, ...patch, updatedAt: this.now(), revisionNumber: n.revisionNumber + 1 });
       await tx.addEvent('node.updated', id, { ...patch });
     });
   }
@@ -269,10 +281,10 @@ export class NodeService {
       const cur = await this.o.store.nodes().operation(op.id);
       if (cur?.state !== 'running') return;
       const ports = await this.o.store.listPorts([], null, cur.portIds);
-      const end = decideOperationEnd(cur.portIds, ports, Date.now(), deadline);
+      const end = decideOperationEnd(cur.portIds, ports, this.o.clock.now(), deadline);
       if (end.state !== 'running') {
         const error = end.state === 'failed' ? end.error : null;
-        await this.o.store.nodes().putOperation({ ...cur, state: end.state, error, updatedAt: this.o.now() });
+        await this.o.store.nodes().putOperation({ ...cur, state: end.state, error, updatedAt: this.now() });
         const node = await this.o.store.nodes().get(op.nodeId);
         if (node && node.targetStage === op.targetStage) {
           await this.setNode(
@@ -288,13 +300,25 @@ export class NodeService {
         );
         return;
       }
-      const t = setTimeout(() => {
-        this.watchers.delete(t);
-        void tick().catch((err: unknown) => this.o.log.error({ err, operation: op.id }, 'node operation watch failed'));
-      }, 100);
-      this.watchers.add(t);
+      const cancel = this.o.clock.after(POLL_MS, () => {
+        this.watchers.delete(cancel);
+        this.poll(op, tick);
+      });
+      this.watchers.add(cancel);
     };
-    void tick().catch((err: unknown) => this.o.log.error({ err, operation: op.id }, 'node operation watch failed'));
+    this.poll(op, tick);
+  }
+
+  private poll(op: NodeOperation, tick: () => Promise<void>): void {
+    const read: Promise<void> = tick()
+      .catch((err: unknown) => this.o.log.error({ err, operation: op.id }, 'node operation watch failed'))
+      .finally(() => this.reads.delete(read));
+    this.reads.add(read);
+  }
+
+  /** Resolves when no operation is being read or ended (a scheduled poll is not waited for). */
+  async idle(): Promise<void> {
+    while (this.reads.size > 0) await Promise.all(this.reads);
   }
 
   /** An operation and its progress. */
