@@ -2,6 +2,7 @@
  * The node service on the real SQLite store (in memory), the real Neutron port logic and the real reconciler,
  * with a switch in memory (FakeSwitch) and time driven by hand (FakeClock).
  */
+
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { type ApiContext, liveContext } from '../../../src/api/context.js';
@@ -9,6 +10,7 @@ import { createNetworks } from '../../../src/api/neutron/networks.js';
 import { neutronNodePorts } from '../../../src/api/nodes.js';
 import { parseConfig } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/schema.js';
+import { ALL_CAPABILITIES } from '../../../src/domain/capabilities.js';
 import type { Node } from '../../../src/domain/node.js';
 import { SYSTEM_CALLER } from '../../../src/domain/policy.js';
 import { parseMac } from '../../../src/domain/values.js';
@@ -66,7 +68,7 @@ async function rig(): Promise<Rig> {
   const log = silentLogger();
   const reconciler = new Reconciler({
     store,
-    switches: [{ config: sw, driver: tor1, supportsLag: true }],
+    switches: [{ config: sw, driver: tor1, capabilities: ALL_CAPABILITIES }],
     physnets: config.network.physnets,
     config: config.reconciler,
     log,
