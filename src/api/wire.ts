@@ -1,22 +1,13 @@
 /**
- * Neutron JSON ⇄ domain. The only file that spells Neutron's wire names (`binding:profile`, `fixed_ips`).
- * Request bodies are parsed once here into typed values; bad values become Neutron-shaped 400s.
+ * Neutron JSON ⇄ domain: Neutron's wire names (`binding:profile`, `fixed_ips`) and value parsers.
+ * Request bodies are parsed once into typed values with these (the port bodies in
+ * `neutron/port-body.ts`); bad values become Neutron-shaped 400s.
  */
 import { HTTPBadRequest, InvalidInput } from '../domain/errors.js';
-import type { IpVersion } from '../domain/ip.js';
-import type {
-  AllocationPool,
-  Caller,
-  ExtraDhcpOpt,
-  HostRoute,
-  Network,
-  Port,
-  Segment,
-  Subnet,
-  VnicType,
-} from '../domain/model.js';
+import type { AllocationPool, Caller, HostRoute, Network, Port, Segment, Subnet, VnicType } from '../domain/model.js';
 import { VNIC_TYPES } from '../domain/model.js';
 import { mayUsePrivileged } from '../domain/policy.js';
+import type { ExtraDhcpOptChange } from '../domain/port-patch.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
@@ -141,13 +132,6 @@ export function toFixedIps(v: Json | undefined): FixedIpRequest[] {
   });
 }
 
-/** One requested change of `extra_dhcp_opts`: a value, or null to delete that option. */
-export interface ExtraDhcpOptChange {
-  readonly optName: string;
-  readonly optValue: string | null;
-  readonly ipVersion: IpVersion;
-}
-
 export function toExtraDhcpOpts(v: Json | undefined): ExtraDhcpOptChange[] {
   if (v === null) return [];
   if (!Array.isArray(v)) return invalid('extra_dhcp_opts', `'${JSON.stringify(v)}' is not a list`);
@@ -168,22 +152,6 @@ export function toExtraDhcpOpts(v: Json | undefined): ExtraDhcpOptChange[] {
     if (ipv !== 4 && ipv !== 6) return invalid('extra_dhcp_opts', `ip_version ${ipv} is not 4 or 6`);
     return { optName, optValue, ipVersion: ipv };
   });
-}
-
-/** Neutron's merge: same (name, version) replaces, null deletes, the rest stays. */
-export function mergeExtraDhcpOpts(
-  current: readonly ExtraDhcpOpt[],
-  changes: readonly ExtraDhcpOptChange[],
-): ExtraDhcpOpt[] {
-  const out = [...current];
-  for (const c of changes) {
-    const i = out.findIndex((o) => o.optName === c.optName && o.ipVersion === c.ipVersion);
-    if (c.optValue === null) {
-      if (i >= 0) out.splice(i, 1);
-    } else if (i >= 0) out[i] = { optName: c.optName, optValue: c.optValue, ipVersion: c.ipVersion };
-    else out.push({ optName: c.optName, optValue: c.optValue, ipVersion: c.ipVersion });
-  }
-  return out;
 }
 
 // --- binding:profile for bare metal (Ironic's local_link_connection and port group shapes) ---
@@ -216,7 +184,7 @@ const BOND_MODES = new Set([
 ]);
 
 /** Validates the shape of a bare-metal port's `binding:profile`; the error names the bad field. */
-export function checkBaremetalProfile(profile: JsonObject): void {
+export function checkBaremetalProfile(profile: Readonly<Record<string, unknown>>): void {
   const where = 'binding:profile';
   const lli = profile.local_link_information;
   if (lli !== undefined) {

@@ -1,5 +1,4 @@
 /** Ports: MAC, fixed IPs (IPAM), binding attributes, extra DHCP options. The API records desired state only. */
-import { validateExtraDhcpOpt } from '../../dhcp/extra-dhcp-opts.js';
 import {
   HTTPBadRequest,
   InvalidInput,
@@ -14,54 +13,17 @@ import {
 import { cidrContains, cidrLast, formatIp, ipSortKey, parseCidr, parseIp } from '../../domain/ip.js';
 import { lowestFree, poolRanges } from '../../domain/ipam.js';
 import { generateMac } from '../../domain/mac.js';
-import type { Caller, ExtraDhcpOpt, FixedIp, Network, Port, Subnet, VnicType } from '../../domain/model.js';
-import { assertCanUseNetwork, assertMaySet, canSeeOwned, owningProject, seesAll } from '../../domain/policy.js';
+import type { Caller, FixedIp, Network, Port, Subnet } from '../../domain/model.js';
+import { assertCanUseNetwork, canSeeOwned, owningProject, seesAll } from '../../domain/policy.js';
+import { mergeExtraDhcpOpts, patchPort } from '../../domain/port-patch.js';
 import { isMac, parseMac } from '../../domain/values.js';
 import type { Tx } from '../../store/store.js';
 import type { ApiContext } from '../context.js';
 import { type Filterable, type ListQuery, sqlPageOf } from '../query.js';
-import {
-  checkBaremetalProfile,
-  checkKnown,
-  type ExtraDhcpOptChange,
-  type FixedIpRequest,
-  type JsonObject,
-  mergeExtraDhcpOpts,
-  portToWire,
-  readOnlyCheck,
-  toBool,
-  toDict,
-  toExtraDhcpOpts,
-  toFixedIps,
-  toStr,
-  toStringList,
-  toStrOrEmpty,
-  toVnicType,
-} from '../wire.js';
+import { checkBaremetalProfile, type FixedIpRequest, type JsonObject, portToWire } from '../wire.js';
 import { visibleNetwork } from './networks.js';
+import { parsePortCreate, parsePortUpdate } from './port-body.js';
 import { checkRevision } from './revision.js';
-
-const COMMON = [
-  'name',
-  'description',
-  'admin_state_up',
-  'mac_address',
-  'fixed_ips',
-  'device_id',
-  'device_owner',
-  'security_groups',
-  'binding:vnic_type',
-  'binding:host_id',
-  'binding:profile',
-  'extra_dhcp_opts',
-  'port_security_enabled',
-  'allowed_address_pairs',
-  'qos_policy_id',
-  'dns_name',
-  'propagate_uplink_status',
-];
-const CREATE = new Set([...COMMON, 'network_id', 'tenant_id', 'project_id']);
-const UPDATE = new Set(COMMON);
 
 export const PORT_FILTERS: Readonly<Record<string, Filterable>> = {
   id: { kind: 'string', column: 'id' },
@@ -204,84 +166,51 @@ async function resolveFixedIps(
   return out;
 }
 
-function checkExtraDhcpOpts(changes: readonly ExtraDhcpOptChange[]): ExtraDhcpOptChange[] {
-  for (const c of changes) {
-    if (c.optValue !== null) validateExtraDhcpOpt(c.optName, c.optValue, c.ipVersion);
-  }
-  return [...changes];
-}
-
-function profileOf(vnic: VnicType, raw: JsonObject | undefined): JsonObject {
-  const profile = raw ?? {};
-  if (vnic === 'baremetal') checkBaremetalProfile(profile);
-  return profile;
-}
-
 export async function createPorts(
   ctx: ApiContext,
   caller: Caller,
   bodies: readonly JsonObject[],
 ): Promise<JsonObject[]> {
-  for (const b of bodies) {
-    checkKnown(b, CREATE);
-    assertMaySet(caller, 'create_port', Object.keys(b));
-    if (b.network_id === undefined) throw new InvalidInput("'network_id' is required");
-  }
+  const requests = bodies.map((b) => parsePortCreate(caller, b));
   return ctx.store.transaction(async (tx) => {
     const out: JsonObject[] = [];
     const taken = new Set<string>();
     const macsByNetwork = new Map<string, Set<string>>();
-    for (const b of bodies) {
-      const { network } = await visibleNetwork(tx, caller, toStr('network_id', b.network_id));
+    for (const r of requests) {
+      const { network } = await visibleNetwork(tx, caller, r.networkId);
       assertCanUseNetwork(caller, network);
       const macs = macsByNetwork.get(network.id) ?? new Set<string>();
       macsByNetwork.set(network.id, macs);
       let mac: string;
-      if (b.mac_address === undefined || b.mac_address === null) mac = await freshMac(ctx, tx, network.id, macs);
+      if (r.macAddress === undefined) mac = await freshMac(ctx, tx, network.id, macs);
       else {
-        mac = parseMac(toStr('mac_address', b.mac_address));
+        mac = r.macAddress;
         if (macs.has(mac) || (await tx.portOnNetworkWithMac(network.id, mac)))
           throw new MacAddressInUse(network.id, mac);
       }
       macs.add(mac);
       const subnets = await tx.subnetsOfNetworks([network.id]);
-      const fixedIps = await resolveFixedIps(
-        tx,
-        network,
-        subnets,
-        b.fixed_ips === undefined ? undefined : toFixedIps(b.fixed_ips),
-        [],
-        taken,
-      );
-      const vnicType = b['binding:vnic_type'] === undefined ? 'normal' : toVnicType(b['binding:vnic_type']);
-      const changes = b.extra_dhcp_opts === undefined ? [] : checkExtraDhcpOpts(toExtraDhcpOpts(b.extra_dhcp_opts));
-      const requested = b.project_id ?? b.tenant_id;
+      const fixedIps = await resolveFixedIps(tx, network, subnets, r.fixedIps, [], taken);
       const now = ctx.now();
       const port: Port = {
         id: ctx.newId(),
         networkId: network.id,
-        projectId: owningProject(caller, requested === undefined ? undefined : toStr('project_id', requested)),
-        name: b.name === undefined ? '' : toStr('name', b.name),
-        description: b.description === undefined ? '' : toStr('description', b.description),
+        projectId: owningProject(caller, r.projectId),
+        name: r.name,
+        description: r.description,
         macAddress: mac,
-        adminStateUp: b.admin_state_up === undefined ? true : toBool('admin_state_up', b.admin_state_up),
+        adminStateUp: r.adminStateUp,
         status: 'DOWN',
-        deviceId: b.device_id === undefined ? '' : toStrOrEmpty('device_id', b.device_id),
-        deviceOwner: b.device_owner === undefined ? '' : toStrOrEmpty('device_owner', b.device_owner),
+        deviceId: r.deviceId,
+        deviceOwner: r.deviceOwner,
         fixedIps,
-        securityGroups:
-          b.security_groups === undefined || b.security_groups === null
-            ? []
-            : toStringList('security_groups', b.security_groups),
-        hostId: b['binding:host_id'] === undefined ? '' : toStrOrEmpty('binding:host_id', b['binding:host_id']),
-        vnicType,
-        profile: profileOf(
-          vnicType,
-          b['binding:profile'] === undefined ? undefined : toDict('binding:profile', b['binding:profile']),
-        ),
+        securityGroups: r.securityGroups,
+        hostId: r.hostId,
+        vnicType: r.vnicType,
+        profile: r.profile,
         vifType: 'unbound',
         vifDetails: {},
-        extraDhcpOpts: mergeExtraDhcpOpts([], changes),
+        extraDhcpOpts: mergeExtraDhcpOpts([], r.extraDhcpOpts),
         tags: [],
         createdAt: now,
         updatedAt: now,
@@ -342,86 +271,30 @@ export async function updatePort(
   b: JsonObject,
   ifMatch?: string,
 ): Promise<JsonObject> {
-  readOnlyCheck(b, [
-    'network_id',
-    'tenant_id',
-    'project_id',
-    'id',
-    'status',
-    'binding:vif_type',
-    'binding:vif_details',
-  ]);
-  checkKnown(b, UPDATE);
-  assertMaySet(caller, 'update_port', Object.keys(b));
+  const update = parsePortUpdate(caller, b);
   return ctx.store.transaction(async (tx) => {
     const cur = await visiblePort(tx, caller, id);
     checkRevision(ifMatch, cur.revisionNumber);
-    let mac = cur.macAddress;
-    if ('mac_address' in b) {
-      const taken = new Set<string>();
-      mac =
-        b.mac_address === null
-          ? await freshMac(ctx, tx, cur.networkId, taken)
-          : parseMac(toStr('mac_address', b.mac_address));
+    let mac: string | undefined;
+    if (update.macAddress !== undefined) {
+      mac = update.macAddress === null ? await freshMac(ctx, tx, cur.networkId, new Set()) : update.macAddress;
       if (mac !== cur.macAddress) {
         if (isBound(cur)) throw new PortBound(cur.id, cur.vifType, cur.macAddress, mac);
         if (await tx.portOnNetworkWithMac(cur.networkId, mac)) throw new MacAddressInUse(cur.networkId, mac);
       }
     }
-    let fixedIps = cur.fixedIps;
-    if (b.fixed_ips !== undefined) {
+    let fixedIps: FixedIp[] | undefined;
+    if (update.fixedIps !== undefined) {
       const ns = await tx.getNetwork(cur.networkId);
       if (!ns) throw new PortNotFound(id);
       const subnets = await tx.subnetsOfNetworks([cur.networkId]);
-      fixedIps = await resolveFixedIps(tx, ns.network, subnets, toFixedIps(b.fixed_ips), cur.fixedIps, new Set());
+      fixedIps = await resolveFixedIps(tx, ns.network, subnets, update.fixedIps, cur.fixedIps, new Set());
     }
-    const vnicType = b['binding:vnic_type'] === undefined ? cur.vnicType : toVnicType(b['binding:vnic_type']);
-    const hostId =
-      b['binding:host_id'] === undefined ? cur.hostId : toStrOrEmpty('binding:host_id', b['binding:host_id']);
-    const profile =
-      b['binding:profile'] === undefined
-        ? vnicType !== cur.vnicType
-          ? profileOf(vnicType, cur.profile as JsonObject)
-          : cur.profile
-        : profileOf(vnicType, toDict('binding:profile', b['binding:profile']));
-    const bindingChanged =
-      hostId !== cur.hostId ||
-      vnicType !== cur.vnicType ||
-      JSON.stringify(profile) !== JSON.stringify(cur.profile) ||
-      mac !== cur.macAddress;
-    const extraDhcpOpts: ExtraDhcpOpt[] =
-      b.extra_dhcp_opts === undefined
-        ? [...cur.extraDhcpOpts]
-        : mergeExtraDhcpOpts(cur.extraDhcpOpts, checkExtraDhcpOpts(toExtraDhcpOpts(b.extra_dhcp_opts)));
-    const next: Port = {
-      ...cur,
-      name: b.name === undefined ? cur.name : toStr('name', b.name),
-      description: b.description === undefined ? cur.description : toStr('description', b.description),
-      adminStateUp: b.admin_state_up === undefined ? cur.adminStateUp : toBool('admin_state_up', b.admin_state_up),
-      macAddress: mac,
-      fixedIps,
-      deviceId: b.device_id === undefined ? cur.deviceId : toStrOrEmpty('device_id', b.device_id),
-      deviceOwner: b.device_owner === undefined ? cur.deviceOwner : toStrOrEmpty('device_owner', b.device_owner),
-      securityGroups:
-        b.security_groups === undefined
-          ? cur.securityGroups
-          : b.security_groups === null
-            ? []
-            : toStringList('security_groups', b.security_groups),
-      hostId,
-      vnicType,
-      profile,
-      // a changed binding is bound afresh by the reconciler; until then the port is unbound and DOWN
-      vifType: bindingChanged ? 'unbound' : cur.vifType,
-      vifDetails: bindingChanged ? {} : cur.vifDetails,
-      status: bindingChanged ? 'DOWN' : cur.status,
-      extraDhcpOpts,
-      updatedAt: ctx.now(),
-      revisionNumber: cur.revisionNumber + 1,
-    };
-    await tx.updatePort(next);
-    await tx.addEvent('port.updated', id, { networkId: cur.networkId, bindingChanged });
-    return portToWire(next, caller);
+    const patched = patchPort(cur, { ...update, macAddress: mac, fixedIps }, ctx.now());
+    if (patched.isProfileToCheck) checkBaremetalProfile(patched.port.profile);
+    await tx.updatePort(patched.port);
+    await tx.addEvent('port.updated', id, { networkId: cur.networkId, bindingChanged: patched.bindingChanged });
+    return portToWire(patched.port, caller);
   });
 }
 
