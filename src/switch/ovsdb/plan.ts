@@ -148,11 +148,11 @@ export function planTransaction(input: {
     port.vlanMode = tag !== null ? (port.trunks.length > 0 ? 'native-untagged' : 'access') : 'trunk';
     port.isTouched = true;
   };
-  /** A Port of its own for an interface leaving a LAG; it has no VLAN until a later op gives it one. */
-  const standalone = (iface: InterfaceRow): PortModel => ({
-    name: iface.name,
+  /** A Port row to insert, with no VLAN until an op gives it one. */
+  const newPort = (name: string, interfaces: string[]): PortModel => ({
+    name,
     original: null,
-    interfaces: [iface.uuid],
+    interfaces,
     tag: null,
     trunks: [],
     vlanMode: null,
@@ -165,7 +165,7 @@ export function planTransaction(input: {
     const iface = snapshot.interfaces.get(id);
     if (iface === undefined) return refuse(`interface ${id} vanished`);
     if (ports.has(iface.name)) return refuse(`cannot free LAG member ${iface.name}: a port of that name exists`);
-    ports.set(iface.name, standalone(iface));
+    ports.set(iface.name, newPort(iface.name, [iface.uuid])); // a Port of its own for an interface leaving a LAG
   };
 
   for (const op of ops) {
@@ -209,18 +209,7 @@ export function planTransaction(input: {
           memberIds.push(iface.uuid);
         }
         if (lag === undefined) {
-          lag = {
-            name: op.lag,
-            original: null,
-            interfaces: [],
-            tag: null,
-            trunks: [],
-            vlanMode: null,
-            bondMode: null,
-            lacp: null,
-            otherConfig: new Map(),
-            isTouched: true,
-          };
+          lag = newPort(op.lag, []);
           ports.set(op.lag, lag);
         } else {
           for (const id of lag.interfaces) if (!memberIds.includes(id)) freeInterface(id);
