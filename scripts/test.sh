@@ -9,6 +9,11 @@ suite=${1:-all}
 
 if [ "$suite" = all ]; then bash scripts/install-peers.sh; fi
 if ! npm ls --depth=0 >/dev/null 2>&1; then npm ci --no-audit --no-fund; fi
+# Everything below runs on the project's pinned Node (docs/runtime.md), not the machine's.
+node=$(scripts/node-runtime.sh)
+PATH="$(dirname "$node"):$PATH"
+export PATH
+bash scripts/node-runtime.sh rebuild
 
 npx biome check .
 npx tsc --noEmit -p .
@@ -17,7 +22,7 @@ run_suite() { # name concurrency files...
   local name=$1 concurrency=$2; shift 2
   if [ $# -eq 0 ]; then echo "test.sh: no $name test files found" >&2; exit 1; fi
   echo "# $name: $# test files"
-  node --import tsx --test --test-concurrency="$concurrency" --test-timeout=900000 "$@"
+  "$node" --import tsx --test --test-concurrency="$concurrency" --test-timeout=900000 "$@"
 }
 
 mapfile -t unit < <(find test/unit test/fuzz -name '*.test.ts' 2>/dev/null | sort)
