@@ -19,7 +19,9 @@ case "${1:-}" in
     addons=()
     for m in better-sqlite3 cpu-features; do
       [ -d "node_modules/$m" ] || continue
-      if ! "$node" -e "require('$m')" >/dev/null 2>&1; then addons+=("$m"); fi
+      # better-sqlite3 loads its binary only when a database is opened, so open one.
+      check="require('$m')"; [ "$m" = better-sqlite3 ] && check="new (require('$m'))(':memory:')"
+      if ! "$node" -e "$check" >/dev/null 2>&1; then addons+=("$m"); fi
     done
     [ ${#addons[@]} -eq 0 ] && exit 0
     echo "node-runtime: building ${addons[*]} for node $("$node" -v)" >&2
