@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { freeTcpPort } from '../test/helpers/sh.js';
+import { freeTcpPort } from '../test/helpers/sh.ts';
 
 const { values } = parseArgs({
   options: {

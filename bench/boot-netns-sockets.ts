@@ -11,7 +11,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { NamespaceSockets } from '../src/boot/netns-sockets.js';
+import { NamespaceSockets } from '../src/boot/netns-sockets.ts';
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '2000' } } });
 const count = Number(values.count);

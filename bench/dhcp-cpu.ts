@@ -12,12 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
-import { ipv4ToBytes } from '../src/dhcp/codec/ipv4.js';
-import { MessageType, Opt } from '../src/dhcp/codec/option-codes.js';
-import { decodePacket, encodePacket } from '../src/dhcp/codec/packet.js';
-import { createDhcpMetrics, type DhcpSocket, startDhcpServer } from '../src/dhcp/server.js';
-import { silentLogger } from '../src/logging.js';
-import { perfdhcpMac, setUpBenchDhcp } from './dhcp-setup.js';
+import { ipv4ToBytes } from '../src/dhcp/codec/ipv4.ts';
+import { MessageType, Opt } from '../src/dhcp/codec/option-codes.ts';
+import { decodePacket, encodePacket } from '../src/dhcp/codec/packet.ts';
+import { createDhcpMetrics, type DhcpSocket, startDhcpServer } from '../src/dhcp/server.ts';
+import { silentLogger } from '../src/logging.ts';
+import { perfdhcpMac, setUpBenchDhcp } from './dhcp-setup.ts';
 
 const { values } = parseArgs({
   options: {

@@ -21,7 +21,7 @@ await session.post('HeapProfiler.startSampling', {
   includeObjectsCollectedByMajorGC: true,
   includeObjectsCollectedByMinorGC: false,
 });
-await import('./dhcp-cpu.js'); // runs to completion (top-level await) and prints its own line
+await import('./dhcp-cpu.ts'); // runs to completion (top-level await) and prints its own line
 const { profile } = await session.post('HeapProfiler.stopSampling');
 
 const bySite = new Map<string, number>();

@@ -14,10 +14,10 @@
 import { createSocket } from 'node:dgram';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
-import { createDhcpMetrics, startDhcpServer } from '../src/dhcp/server.js';
-import { silentLogger } from '../src/logging.js';
-import { setUpBenchDhcp } from './dhcp-setup.js';
-import { watchStalls } from './stalls.js';
+import { createDhcpMetrics, startDhcpServer } from '../src/dhcp/server.ts';
+import { silentLogger } from '../src/logging.ts';
+import { setUpBenchDhcp } from './dhcp-setup.ts';
+import { watchStalls } from './stalls.ts';
 
 const { values } = parseArgs({
   options: {

@@ -4,18 +4,18 @@
  * in `reservation` mode one port per perfdhcp client MAC with a fixed IP, then the store-backed DHCP
  * state (durable leases, boot trace) the way `dhcp.mode: relay` runs it.
  */
-import { liveContext } from '../src/api/context.js';
-import { createNetworks } from '../src/api/neutron/networks.js';
-import { createPorts } from '../src/api/neutron/ports.js';
-import { createSubnets } from '../src/api/neutron/subnets.js';
-import { parseConfig } from '../src/config/load.js';
-import { ipv4FromNumber, ipv4ToNumber } from '../src/dhcp/codec/ipv4.js';
-import { StoreDhcpState } from '../src/dhcp/store-state.js';
-import type { Caller } from '../src/domain/model.js';
-import { silentLogger } from '../src/logging.js';
-import { openDhcpStorage } from '../src/store/dhcp-storage.js';
-import { openSqliteStore } from '../src/store/sqlite.js';
-import type { Store } from '../src/store/store.js';
+import { liveContext } from '../src/api/context.ts';
+import { createNetworks } from '../src/api/neutron/networks.ts';
+import { createPorts } from '../src/api/neutron/ports.ts';
+import { createSubnets } from '../src/api/neutron/subnets.ts';
+import { parseConfig } from '../src/config/load.ts';
+import { ipv4FromNumber, ipv4ToNumber } from '../src/dhcp/codec/ipv4.ts';
+import { StoreDhcpState } from '../src/dhcp/store-state.ts';
+import type { Caller } from '../src/domain/model.ts';
+import { silentLogger } from '../src/logging.ts';
+import { openDhcpStorage } from '../src/store/dhcp-storage.ts';
+import { openSqliteStore } from '../src/store/sqlite.ts';
+import type { Store } from '../src/store/store.ts';
 
 export interface BenchDhcpOptions {
   readonly db: string;

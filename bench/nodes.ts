@@ -6,8 +6,8 @@
  * VLAN). DHCP/boot are off here: this measures the network moves. Prints `key=value` lines.
  */
 import { parseArgs } from 'node:util';
-import { startBmnet, type TestBmnet } from '../test/helpers/bmnet.js';
-import { type OvsTestbed, removeStale, startOvs } from '../test/helpers/ovs-testbed.js';
+import { startBmnet, type TestBmnet } from '../test/helpers/bmnet.ts';
+import { type OvsTestbed, removeStale, startOvs } from '../test/helpers/ovs-testbed.ts';
 
 const { values } = parseArgs({ options: { nodes: { type: 'string', default: '100' } } });
 const count = Number(values.nodes);

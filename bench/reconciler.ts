@@ -8,8 +8,8 @@
  * Targets: p50 < 100 ms, p99 < 500 ms, 1,000 moves < 60 s. Prints `key=value` lines.
  */
 import { parseArgs } from 'node:util';
-import { startBmnet, type TestBmnet } from '../test/helpers/bmnet.js';
-import { type OvsTestbed, removeStale, startOvs } from '../test/helpers/ovs-testbed.js';
+import { startBmnet, type TestBmnet } from '../test/helpers/bmnet.ts';
+import { type OvsTestbed, removeStale, startOvs } from '../test/helpers/ovs-testbed.ts';
 
 const { values } = parseArgs({
   options: { moves: { type: 'string', default: '500' }, nodes: { type: 'string', default: '1000' } },

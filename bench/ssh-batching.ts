@@ -6,14 +6,14 @@
  * warm session, once as one login and one command per port. Prints `key=value` lines and the ratio.
  */
 import { parseArgs } from 'node:util';
-import type { SwitchOp } from '../src/domain/switch-plan.js';
-import { parseVlan, type SwitchPortName } from '../src/domain/values.js';
-import { silentLogger } from '../src/logging.js';
-import { SshDriver } from '../src/switch/ssh/driver.js';
-import { ovsProfile } from '../src/switch/ssh/profiles/ovs-linux.js';
-import { SshTransport } from '../src/switch/ssh/transport.js';
-import { type OvsTestbed, removeStale, startOvs } from '../test/helpers/ovs-testbed.js';
-import { removeStaleSshd, startSshd, type TestSshd } from '../test/helpers/sshd.js';
+import type { SwitchOp } from '../src/domain/switch-plan.ts';
+import { parseVlan, type SwitchPortName } from '../src/domain/values.ts';
+import { silentLogger } from '../src/logging.ts';
+import { SshDriver } from '../src/switch/ssh/driver.ts';
+import { ovsProfile } from '../src/switch/ssh/profiles/ovs-linux.ts';
+import { SshTransport } from '../src/switch/ssh/transport.ts';
+import { type OvsTestbed, removeStale, startOvs } from '../test/helpers/ovs-testbed.ts';
+import { removeStaleSshd, startSshd, type TestSshd } from '../test/helpers/sshd.ts';
 
 const { values } = parseArgs({ options: { moves: { type: 'string', default: '200' } } });
 const moves = Number(values.moves);

@@ -5,8 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
-import { startTftpServer } from '../src/boot/tftp/server.js';
-import { silentLogger } from '../src/logging.js';
+import { startTftpServer } from '../src/boot/tftp/server.ts';
+import { silentLogger } from '../src/logging.ts';
 
 const { values } = parseArgs({
   options: {

@@ -3,7 +3,7 @@
  * Exits 1 with the failing packet in hex when decode throws or a packet does not round-trip.
  */
 import { parseArgs } from 'node:util';
-import { checkOne, type FuzzStats, mutate, prng, seedPackets } from '../test/unit/dhcp/mutate.js';
+import { checkOne, type FuzzStats, mutate, prng, seedPackets } from '../test/unit/dhcp/mutate.ts';
 
 const { values } = parseArgs({
   options: { count: { type: 'string', default: '1000000' }, seed: { type: 'string' } },

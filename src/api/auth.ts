@@ -1,7 +1,7 @@
 /** Who is calling: noauth headers (Neutron-compatible) or static tokens from config. */
-import type { AuthConfig } from '../config/schema.js';
-import { HTTPUnauthorized } from '../domain/errors.js';
-import type { Caller } from '../domain/model.js';
+import type { AuthConfig } from '../config/schema.ts';
+import { HTTPUnauthorized } from '../domain/errors.ts';
+import type { Caller } from '../domain/model.ts';
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
 

@@ -1,8 +1,8 @@
 /** bmnet v1: the boot role's listeners — per network, whether TFTP and HTTP serve, and why not. Admin/service only. */
 import type { FastifyInstance } from 'fastify';
-import type { BootListenerStatus, BootProtocolStatus } from '../boot/service.js';
-import { PolicyNotAuthorized } from '../domain/errors.js';
-import { mayUsePrivileged } from '../domain/policy.js';
+import type { BootListenerStatus, BootProtocolStatus } from '../boot/service.ts';
+import { PolicyNotAuthorized } from '../domain/errors.ts';
+import { mayUsePrivileged } from '../domain/policy.ts';
 
 /** The boot role's mode and listeners; null: the boot role is off. */
 export type BootStatusReader = () => {

@@ -1,9 +1,9 @@
 /** bmnet v1: the boot trace of a MAC (docs/architecture.md §2) — every DHCP exchange and TFTP/HTTP request, oldest first. Admin/service only. */
 import type { FastifyInstance } from 'fastify';
-import { type StoredTraceEvent, traceSource } from '../domain/boot-trace.js';
-import { InvalidInput, PolicyNotAuthorized } from '../domain/errors.js';
-import { mayUsePrivileged } from '../domain/policy.js';
-import { type Mac, parseMac } from '../domain/values.js';
+import { type StoredTraceEvent, traceSource } from '../domain/boot-trace.ts';
+import { InvalidInput, PolicyNotAuthorized } from '../domain/errors.ts';
+import { mayUsePrivileged } from '../domain/policy.ts';
+import { type Mac, parseMac } from '../domain/values.ts';
 
 /** Reads the newest `limit` events of a MAC, oldest first. */
 export type BootTraceReader = (mac: Mac, limit: number) => Promise<StoredTraceEvent[]>;

@@ -1,7 +1,7 @@
 /** What every API handler receives: the store, its config slice, and injected clock and ids. */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { ApiConfig, NetworkConfig } from '../config/schema.js';
-import { isoSeconds, type Store } from '../store/store.js';
+import type { ApiConfig, NetworkConfig } from '../config/schema.ts';
+import { isoSeconds, type Store } from '../store/store.ts';
 
 export interface ApiContext {
   readonly store: Store;

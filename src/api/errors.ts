@@ -1,7 +1,7 @@
 /** The only mapping from errors to HTTP: BmnetError → its status and a NeutronError body; anything else → 500. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { BmnetError } from '../domain/errors.js';
-import type { Logger } from '../logging.js';
+import { BmnetError } from '../domain/errors.ts';
+import type { Logger } from '../logging.ts';
 
 export function neutronError(type: string, message: string) {
   return { NeutronError: { type, message, detail: '' } };

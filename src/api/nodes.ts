@@ -4,8 +4,8 @@
  * a node's ports with (`neutronNodePorts`).
  */
 import type { FastifyInstance } from 'fastify';
-import type { NodesConfig } from '../config/schema.js';
-import { HTTPBadRequest, InvalidInput, PolicyNotAuthorized } from '../domain/errors.js';
+import type { NodesConfig } from '../config/schema.ts';
+import { HTTPBadRequest, InvalidInput, PolicyNotAuthorized } from '../domain/errors.ts';
 import {
   type BootConfig,
   type LinkInfo,
@@ -15,9 +15,9 @@ import {
   type Node,
   type PortGroup,
   type WantedPort,
-} from '../domain/node.js';
-import { mayUsePrivileged, SYSTEM_CALLER } from '../domain/policy.js';
-import { parseMac } from '../domain/values.js';
+} from '../domain/node.ts';
+import { mayUsePrivileged, SYSTEM_CALLER } from '../domain/policy.ts';
+import { parseMac } from '../domain/values.ts';
 import type {
   MoveRequest,
   NodeFields,
@@ -25,10 +25,10 @@ import type {
   NodeService,
   OperationView,
   TenantRequest,
-} from '../nodes/service.js';
-import type { ApiContext } from './context.js';
-import { createPorts, deletePort, updatePort } from './neutron/ports.js';
-import { isObject, type Json, type JsonObject, toBool, toStr } from './wire.js';
+} from '../nodes/service.ts';
+import type { ApiContext } from './context.ts';
+import { createPorts, deletePort, updatePort } from './neutron/ports.ts';
+import { isObject, type Json, type JsonObject, toBool, toStr } from './wire.ts';
 
 function parseLinks(v: Json | undefined, at: string): LinkInfo[] {
   if (!Array.isArray(v) || v.length === 0)

@@ -1,7 +1,7 @@
 /** List queries the Neutron way: filters (repeat = any of), fields, sort_key/sort_dir, limit/marker pagination. */
-import { HTTPBadRequest } from '../domain/errors.js';
-import type { ColumnFilter, SqlPage } from '../store/store.js';
-import type { Json, JsonObject } from './wire.js';
+import { HTTPBadRequest } from '../domain/errors.ts';
+import type { ColumnFilter, SqlPage } from '../store/store.ts';
+import type { Json, JsonObject } from './wire.ts';
 
 export type QueryValues = Readonly<Record<string, string | string[] | undefined>>;
 

@@ -1,16 +1,16 @@
 /** The HTTP server: Neutron v2.0 at /v2.0, bmnet's own API at /v1 (switches). */
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { AuthConfig } from '../config/schema.js';
-import { HTTPNotFound } from '../domain/errors.js';
-import type { Caller } from '../domain/model.js';
-import type { Logger } from '../logging.js';
-import type { NodeService } from '../nodes/service.js';
-import { authenticate } from './auth.js';
-import { type BootStatusReader, bootStatusRoutes } from './boot-status.js';
-import { type BootTraceReader, bootTraceRoutes } from './boot-trace.js';
-import type { ApiContext } from './context.js';
-import { neutronError, replyError } from './errors.js';
-import { listExtensions, showExtension } from './neutron/extensions.js';
+import type { AuthConfig } from '../config/schema.ts';
+import { HTTPNotFound } from '../domain/errors.ts';
+import type { Caller } from '../domain/model.ts';
+import type { Logger } from '../logging.ts';
+import type { NodeService } from '../nodes/service.ts';
+import { authenticate } from './auth.ts';
+import { type BootStatusReader, bootStatusRoutes } from './boot-status.ts';
+import { type BootTraceReader, bootTraceRoutes } from './boot-trace.ts';
+import type { ApiContext } from './context.ts';
+import { neutronError, replyError } from './errors.ts';
+import { listExtensions, showExtension } from './neutron/extensions.ts';
 import {
   createNetworks,
   deleteNetwork,
@@ -18,7 +18,7 @@ import {
   NETWORK_FILTERS,
   showNetwork,
   updateNetwork,
-} from './neutron/networks.js';
+} from './neutron/networks.ts';
 import {
   createPorts,
   deletePort,
@@ -27,8 +27,8 @@ import {
   PORT_SPECIAL_FILTERS,
   showPort,
   updatePort,
-} from './neutron/ports.js';
-import { listSegments, SEGMENT_FILTERS, showSegment } from './neutron/segments.js';
+} from './neutron/ports.ts';
+import { listSegments, SEGMENT_FILTERS, showSegment } from './neutron/segments.ts';
 import {
   createSubnets,
   deleteSubnet,
@@ -36,11 +36,11 @@ import {
   SUBNET_FILTERS,
   showSubnet,
   updateSubnet,
-} from './neutron/subnets.js';
-import { nodeRoutes } from './nodes.js';
-import { type Filterable, type ListQuery, pageOf, parseListQuery, type QueryValues, sqlPageOf } from './query.js';
-import { type SwitchView, switchRoutes } from './switches.js';
-import { type JsonObject, resourceBody } from './wire.js';
+} from './neutron/subnets.ts';
+import { nodeRoutes } from './nodes.ts';
+import { type Filterable, type ListQuery, pageOf, parseListQuery, type QueryValues, sqlPageOf } from './query.ts';
+import { type SwitchView, switchRoutes } from './switches.ts';
+import { type JsonObject, resourceBody } from './wire.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,9 +1,9 @@
 /** bmnet v1: switches with health, desired vs observed per switch port, and dry runs. */
 import type { FastifyInstance } from 'fastify';
-import { HTTPNotFound, PolicyNotAuthorized } from '../domain/errors.js';
-import { mayUsePrivileged } from '../domain/policy.js';
-import type { DryRun, SwitchHealth } from '../reconciler/reconciler.js';
-import type { Store } from '../store/store.js';
+import { HTTPNotFound, PolicyNotAuthorized } from '../domain/errors.ts';
+import { mayUsePrivileged } from '../domain/policy.ts';
+import type { DryRun, SwitchHealth } from '../reconciler/reconciler.ts';
+import type { Store } from '../store/store.ts';
 
 /** What the API needs of the reconciler. */
 export interface SwitchView {

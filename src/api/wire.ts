@@ -3,11 +3,11 @@
  * Request bodies are parsed once into typed values with these (the port bodies in
  * `neutron/port-body.ts`); bad values become Neutron-shaped 400s.
  */
-import { HTTPBadRequest, InvalidInput } from '../domain/errors.js';
-import type { AllocationPool, Caller, HostRoute, Network, Port, Segment, Subnet, VnicType } from '../domain/model.js';
-import { VNIC_TYPES } from '../domain/model.js';
-import { mayUsePrivileged } from '../domain/policy.js';
-import type { ExtraDhcpOptChange } from '../domain/port-patch.js';
+import { HTTPBadRequest, InvalidInput } from '../domain/errors.ts';
+import type { AllocationPool, Caller, HostRoute, Network, Port, Segment, Subnet, VnicType } from '../domain/model.ts';
+import { VNIC_TYPES } from '../domain/model.ts';
+import { mayUsePrivileged } from '../domain/policy.ts';
+import type { ExtraDhcpOptChange } from '../domain/port-patch.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };

@@ -12,8 +12,8 @@ import type { Server as NetServer } from 'node:net';
 import { extname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Counter, type Registry } from 'prom-client';
-import type { Logger } from '../logging.js';
-import { findInRoot, normalizeRequestPath, type RootRefusal } from './tftp/root.js';
+import type { Logger } from '../logging.ts';
+import { findInRoot, normalizeRequestPath, type RootRefusal } from './tftp/root.ts';
 
 export interface HttpClient {
   readonly address: string;

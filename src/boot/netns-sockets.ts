@@ -9,8 +9,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket as UdpSocket } from 'node:dgram';
 import type { Server as NetServer } from 'node:net';
-import { BootSocketUnavailable } from '../domain/errors.js';
-import type { TransferSockets } from './tftp/sockets.js';
+import { BootSocketUnavailable } from '../domain/errors.ts';
+import type { TransferSockets } from './tftp/sockets.ts';
 
 /** Runs in the namespace (plain CommonJS, no project imports, so it starts in milliseconds). */
 const HELPER = `
@@ -50,11 +50,14 @@ export class NamespaceSockets {
   private nextId = 1;
   private exited: string | null = null;
 
-  private constructor(
-    readonly namespace: string,
-    private readonly child: ChildProcess,
-    private readonly timeoutMs: number,
-  ) {
+  readonly namespace: string;
+  private readonly child: ChildProcess;
+  private readonly timeoutMs: number;
+
+  private constructor(namespace: string, child: ChildProcess, timeoutMs: number) {
+    this.namespace = namespace;
+    this.child = child;
+    this.timeoutMs = timeoutMs;
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-2000);

@@ -7,17 +7,17 @@
  */
 import { stat } from 'node:fs/promises';
 import { Registry } from 'prom-client';
-import type { BootConfig, BootScriptConfig } from '../config/schema.js';
-import type { DhcpState } from '../dhcp/server.js';
-import { type BootTraceEvent, bootMessageType } from '../domain/boot-trace.js';
-import type { Node } from '../domain/node.js';
-import type { Mac } from '../domain/values.js';
-import type { Logger } from '../logging.js';
-import { type HttpBootEvent, type HttpBootServer, startHttpBootServer } from './http.js';
-import { renderIpxeScript } from './ipxe-script.js';
-import { NamespaceSockets } from './netns-sockets.js';
-import { ErrorCode } from './tftp/codec.js';
-import { startTftpServer, type TftpEvent, type TftpServer } from './tftp/server.js';
+import type { BootConfig, BootScriptConfig } from '../config/schema.ts';
+import type { DhcpState } from '../dhcp/server.ts';
+import { type BootTraceEvent, bootMessageType } from '../domain/boot-trace.ts';
+import type { Node } from '../domain/node.ts';
+import type { Mac } from '../domain/values.ts';
+import type { Logger } from '../logging.ts';
+import { type HttpBootEvent, type HttpBootServer, startHttpBootServer } from './http.ts';
+import { renderIpxeScript } from './ipxe-script.ts';
+import { NamespaceSockets } from './netns-sockets.ts';
+import { ErrorCode } from './tftp/codec.ts';
+import { startTftpServer, type TftpEvent, type TftpServer } from './tftp/server.ts';
 
 /** One boot-trace fact from TFTP or HTTP. */
 export interface BootTraceEntry {
@@ -213,7 +213,10 @@ export class BootService {
   private retryTimer: NodeJS.Timeout | null = null;
   private isStopped = false;
 
-  private constructor(private readonly o: BootServiceOptions) {
+  private readonly o: BootServiceOptions;
+
+  private constructor(o: BootServiceOptions) {
+    this.o = o;
     this.registry = o.registry ?? new Registry();
     this.now = o.now ?? Date.now;
   }

@@ -3,10 +3,10 @@
  * first. `bmnet boot status`: whether each boot listener's TFTP and HTTP serve, and why one does not.
  */
 import type { Command } from 'commander';
-import type { BootStatusJson } from '../api/boot-status.js';
-import type { BootTraceJson } from '../api/boot-trace.js';
-import { type ApiTarget, apiCall } from './client.js';
-import { newTable } from './table.js';
+import type { BootStatusJson } from '../api/boot-status.ts';
+import type { BootTraceJson } from '../api/boot-trace.ts';
+import { type ApiTarget, apiCall } from './client.ts';
+import { newTable } from './table.ts';
 
 export function bootTraceCommands(program: Command, target: () => ApiTarget): void {
   program

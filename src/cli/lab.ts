@@ -1,7 +1,7 @@
 /** `bmnet lab up|down`: the whole job on this machine with a userspace OVS switch and QEMU PXE nodes. */
 import type { Command } from 'commander';
-import { labDown, labUp } from '../lab/lab.js';
-import { createLogger } from '../logging.js';
+import { labDown, labUp } from '../lab/lab.ts';
+import { createLogger } from '../logging.ts';
 
 export function labCommands(program: Command): void {
   const lab = program.command('lab').description('a lab on this machine (root): OVS switch, bmnet, QEMU PXE nodes');

@@ -1,13 +1,13 @@
 /** `bmnet` command line. */
 import { Command } from 'commander';
-import { ConfigError, loadConfigFile, parseConfig } from '../config/load.js';
-import { createLogger } from '../logging.js';
-import { probeConfig, serve } from '../main.js';
-import { bootTraceCommands } from './boot-trace.js';
-import { ApiError, type ApiTarget } from './client.js';
-import { labCommands } from './lab.js';
-import { nodeCommands } from './nodes.js';
-import { switchCommands } from './switches.js';
+import { ConfigError, loadConfigFile, parseConfig } from '../config/load.ts';
+import { createLogger } from '../logging.ts';
+import { probeConfig, serve } from '../main.ts';
+import { bootTraceCommands } from './boot-trace.ts';
+import { ApiError, type ApiTarget } from './client.ts';
+import { labCommands } from './lab.ts';
+import { nodeCommands } from './nodes.ts';
+import { switchCommands } from './switches.ts';
 
 const program = new Command();
 program

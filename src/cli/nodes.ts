@@ -1,8 +1,8 @@
 /** `bmnet node …`: the node API from the command line, with progress for bulk moves. */
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { ApiError, type ApiTarget, apiCall } from './client.js';
-import { newTable } from './table.js';
+import { ApiError, type ApiTarget, apiCall } from './client.ts';
+import { newTable } from './table.ts';
 
 interface NodeJson {
   id: string;

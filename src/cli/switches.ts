@@ -1,9 +1,9 @@
 /** `bmnet switch …`: switch health, per-port desired vs observed state, dry runs. */
 import type { Command } from 'commander';
-import { COMMON_SSH_OPTIONS } from '../config/switches.js';
-import { PROFILES } from '../switch/ssh/profiles/index.js';
-import { type ApiTarget, apiCall } from './client.js';
-import { newTable } from './table.js';
+import { COMMON_SSH_OPTIONS } from '../config/switches.ts';
+import { PROFILES } from '../switch/ssh/profiles/index.ts';
+import { type ApiTarget, apiCall } from './client.ts';
+import { newTable } from './table.ts';
 
 interface Refusal {
   port: string;

@@ -3,8 +3,8 @@ import { constants, readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
-import { InvalidInput } from '../domain/errors.js';
-import { parseVlanRange } from '../domain/vlan-pool.js';
+import { InvalidInput } from '../domain/errors.ts';
+import { parseVlanRange } from '../domain/vlan-pool.ts';
 import type {
   AddressRangeConfig,
   AuthConfig,
@@ -17,9 +17,9 @@ import type {
   NodesConfig,
   PhysnetConfig,
   TokenEntry,
-} from './schema.js';
-import { readSwitches } from './switches.js';
-import { At, ConfigError, checkPath } from './yaml-at.js';
+} from './schema.ts';
+import { readSwitches } from './switches.ts';
+import { At, ConfigError, checkPath } from './yaml-at.ts';
 
 export { ConfigError };
 

@@ -1,6 +1,6 @@
 /** The typed, frozen configuration (DESIGN §9). `load.ts` is the only producer. */
-import type { VlanRange } from '../domain/vlan-pool.js';
-import type { ProfileName } from '../switch/ssh/profiles/index.js';
+import type { VlanRange } from '../domain/vlan-pool.ts';
+import type { ProfileName } from '../switch/ssh/profiles/index.ts';
 
 export interface ListenAddress {
   readonly host: string;

@@ -1,10 +1,10 @@
 /** The `switches` section: each ToR switch, its driver and connection, typed and checked against the profile table. */
 import { resolve } from 'node:path';
-import { InvalidInput } from '../domain/errors.js';
-import { parseVlan } from '../domain/values.js';
-import { PROFILE_NAMES, PROFILES, type ProfileName } from '../switch/ssh/profiles/index.js';
-import type { NetworkConfig, SshOptions, SwitchConfig, SwitchConnection, UnboundPolicy } from './schema.js';
-import type { At } from './yaml-at.js';
+import { InvalidInput } from '../domain/errors.ts';
+import { parseVlan } from '../domain/values.ts';
+import { PROFILE_NAMES, PROFILES, type ProfileName } from '../switch/ssh/profiles/index.ts';
+import type { NetworkConfig, SshOptions, SwitchConfig, SwitchConnection, UnboundPolicy } from './schema.ts';
+import type { At } from './yaml-at.ts';
 
 /** `ssh.options` every profile reads (the ovs profile adds its own: see the profile table). */
 export const COMMON_SSH_OPTIONS = ['enable_secret', 'host_key_sha256', 'save', 'idle_close_ms'] as const;

@@ -1,7 +1,7 @@
 /** A position in a YAML config (key path and line) that parses its own value or fails naming both. */
 import { accessSync, constants, statSync } from 'node:fs';
 import { isMap, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
-import type { ListenAddress } from './schema.js';
+import type { ListenAddress } from './schema.ts';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -17,13 +17,18 @@ function orNull(node: Node | null): Node | null {
 }
 
 export class At {
-  constructor(
-    private readonly ctx: { file: string; lines: LineCounter },
-    readonly path: string,
-    readonly node: Node | null,
-    /** The mapping key this value is under: errors point at its line (a block value starts on the next). */
-    private readonly key: Node | null = null,
-  ) {}
+  private readonly ctx: { file: string; lines: LineCounter };
+  readonly path: string;
+  readonly node: Node | null;
+  /** The mapping key this value is under: errors point at its line (a block value starts on the next). */
+  private readonly key: Node | null;
+
+  constructor(ctx: { file: string; lines: LineCounter }, path: string, node: Node | null, key: Node | null = null) {
+    this.ctx = ctx;
+    this.path = path;
+    this.node = node;
+    this.key = key;
+  }
 
   fail(message: string): never {
     const offset = (this.key ?? this.node)?.range?.[0];

@@ -5,17 +5,17 @@
  * `bmnet-dhcp-<network id prefix>` with that address, and a DHCP server answers from a socket opened
  * there. Networks appearing, changing (VLAN, address) and going away are followed from the change feed.
  */
-import type { OvsdbBridge, PhysnetConfig } from '../config/schema.js';
-import { DhcpAttachmentFailed } from '../domain/errors.js';
-import { DHCP_DEVICE_OWNER, type Port, type Subnet } from '../domain/model.js';
-import type { Logger } from '../logging.js';
-import type { NetworkWithSegment, Store } from '../store/store.js';
-import type { OvsdbClient } from '../switch/ovsdb/client.js';
-import { deleteNamespace, setUpNamespace } from './attachment-netns.js';
-import { parseIpv4Cidr } from './codec/ipv4.js';
-import { openNamespaceSocket } from './netns-socket.js';
-import { addInternalPort, internalPortNames, removeInternalPort, retagInternalPort } from './ovs-internal-port.js';
-import { type DhcpMetrics, type DhcpServer, type DhcpState, startDhcpServer } from './server.js';
+import type { OvsdbBridge, PhysnetConfig } from '../config/schema.ts';
+import { DhcpAttachmentFailed } from '../domain/errors.ts';
+import { DHCP_DEVICE_OWNER, type Port, type Subnet } from '../domain/model.ts';
+import type { Logger } from '../logging.ts';
+import type { NetworkWithSegment, Store } from '../store/store.ts';
+import type { OvsdbClient } from '../switch/ovsdb/client.ts';
+import { deleteNamespace, setUpNamespace } from './attachment-netns.ts';
+import { parseIpv4Cidr } from './codec/ipv4.ts';
+import { openNamespaceSocket } from './netns-socket.ts';
+import { addInternalPort, internalPortNames, removeInternalPort, retagInternalPort } from './ovs-internal-port.ts';
+import { type DhcpMetrics, type DhcpServer, type DhcpState, startDhcpServer } from './server.ts';
 
 /** Neutron's device_owner of the port holding a network's DHCP address. */
 const DEVICE_PREFIX = 'bmdhcp-';
@@ -113,7 +113,11 @@ export class DhcpAttachments {
   private isStopped = false;
   private retryTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly o: AttachmentsOptions) {}
+  private readonly o: AttachmentsOptions;
+
+  constructor(o: AttachmentsOptions) {
+    this.o = o;
+  }
 
   /** Removes attachments left by an earlier run, attaches every network, then follows the change feed. */
   async start(): Promise<void> {

@@ -1,6 +1,6 @@
 /** Options copied from the request into every reply: client identifier (RFC 6842 §3) and relay agent information (RFC 3046 §2.2). */
-import { Opt } from './codec/option-codes.js';
-import type { DhcpRequest } from './step.js';
+import { Opt } from './codec/option-codes.ts';
+import type { DhcpRequest } from './step.ts';
 
 /** Sets the request's options every reply echoes into `options`: 61, then 82 (last, byte for byte). */
 export function echoOptions(req: DhcpRequest, options: Map<number, Buffer>): void {

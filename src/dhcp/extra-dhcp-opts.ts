@@ -5,7 +5,7 @@
  * conditional forms `tag:ipxe,…`, `tag:!ipxe,…` (and `!175,…`). Pure; the API calls
  * `validateExtraDhcpOpt`, the DHCP pipeline `translateExtraDhcpOpt`.
  */
-import { InvalidInput } from '../domain/errors.js';
+import { InvalidInput } from '../domain/errors.ts';
 
 /** When an option applies: always, only to iPXE (user class `iPXE` or option 175), or only to others. */
 export type ExtraOptCondition = 'always' | 'ipxe' | 'not-ipxe';

@@ -4,9 +4,9 @@
  * walking every lease (a DISCOVER must not cost O(leases): 10,000 clients made that the whole CPU).
  * In-memory data only; the DHCP states keep one table per network and make its changes durable.
  */
-import type { Mac } from '../domain/values.js';
-import { ipv4FromNumber, ipv4ToNumber, isIpv4 } from './codec/ipv4.js';
-import type { AddressRange, Lease, LeaseDecision, LeaseIndex } from './model.js';
+import type { Mac } from '../domain/values.ts';
+import { ipv4FromNumber, ipv4ToNumber, isIpv4 } from './codec/ipv4.ts';
+import type { AddressRange, Lease, LeaseDecision, LeaseIndex } from './model.ts';
 
 export class LeaseTable implements LeaseIndex {
   private readonly byIp = new Map<string, Lease>();

@@ -3,11 +3,11 @@
  * map, and a bounded boot trace per MAC. Leases do not survive a restart; the store-backed state does.
  */
 
-import type { BootTraceEvent } from '../domain/boot-trace.js';
-import type { Mac } from '../domain/values.js';
-import { LeaseTable } from './lease-table.js';
-import { type Lease, type LeaseDecision, type NetworkView, subnetFor } from './model.js';
-import type { DhcpState, ListenerKey } from './server.js';
+import type { BootTraceEvent } from '../domain/boot-trace.ts';
+import type { Mac } from '../domain/values.ts';
+import { LeaseTable } from './lease-table.ts';
+import { type Lease, type LeaseDecision, type NetworkView, subnetFor } from './model.ts';
+import type { DhcpState, ListenerKey } from './server.ts';
 
 /** A network without its leases: the state owns those. */
 export type NetworkConfig = Omit<NetworkView, 'leases'>;
@@ -17,11 +17,14 @@ export class MemoryDhcpState implements DhcpState {
   private readonly leases = new Map<string, LeaseTable>();
   private readonly traces = new Map<Mac, BootTraceEvent[]>();
 
+  private readonly tracePerMac: number;
+  private readonly traceMacs: number;
+
   /** Keeps the last `tracePerMac` events of the last `traceMacs` MACs seen (spoofed MACs cannot fill memory). */
-  constructor(
-    private readonly tracePerMac = 100,
-    private readonly traceMacs = 10_000,
-  ) {}
+  constructor(tracePerMac = 100, traceMacs = 10_000) {
+    this.tracePerMac = tracePerMac;
+    this.traceMacs = traceMacs;
+  }
 
   /** Adds or replaces a network; its leases are kept. */
   putNetwork(network: NetworkConfig): void {

@@ -3,8 +3,8 @@
  * (subnets, ports with fixed IPs and `extra_dhcp_opts`, dynamic leases) and hands to the server.
  * Addresses are dotted-quad strings, as in `domain/model.ts`.
  */
-import type { Mac } from '../domain/values.js';
-import { cidrHas, type Ipv4Cidr, parseIpv4Cidr } from './codec/ipv4.js';
+import type { Mac } from '../domain/values.ts';
+import { cidrHas, type Ipv4Cidr, parseIpv4Cidr } from './codec/ipv4.ts';
 
 /** Neutron's `extra_dhcp_opts` entry (same shape as `domain/model.ts` ExtraDhcpOpt). */
 export interface ExtraDhcpOpt {

@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Socket } from 'node:dgram';
-import { DhcpSocketUnavailable } from '../domain/errors.js';
+import { DhcpSocketUnavailable } from '../domain/errors.ts';
 
 /** Runs in the namespace (plain CommonJS, no project imports, so it starts in milliseconds). */
 const HELPER = `

@@ -2,11 +2,11 @@
  * A network's DHCP facts from its rows, pure: DHCP-enabled IPv4 subnets, ports with fixed IPs as
  * reservations, the DHCP port's address as the server address.
  */
-import { DHCP_DEVICE_OWNER, type Port, type Subnet } from '../domain/model.js';
-import { isMac, type Mac, parseMac } from '../domain/values.js';
-import type { NetworkWithSegment } from '../store/store.js';
-import { cidrHas, parseIpv4Cidr } from './codec/ipv4.js';
-import type { AddressRange, ExtraDhcpOpt, NetworkView, Reservation, SubnetView } from './model.js';
+import { DHCP_DEVICE_OWNER, type Port, type Subnet } from '../domain/model.ts';
+import { isMac, type Mac, parseMac } from '../domain/values.ts';
+import type { NetworkWithSegment } from '../store/store.ts';
+import { cidrHas, parseIpv4Cidr } from './codec/ipv4.ts';
+import type { AddressRange, ExtraDhcpOpt, NetworkView, Reservation, SubnetView } from './model.ts';
 
 /** A network's DHCP facts without its leases (the lease table owns those). */
 export type NetworkBase = Omit<NetworkView, 'leases'>;

@@ -4,7 +4,7 @@
  * change waits until ovs-vswitchd has applied it (`cur_cfg`), as ovs-vsctl does, so the internal port's
  * device exists when the caller moves it into the attachment's namespace.
  */
-import type { OvsdbClient } from '../switch/ovsdb/client.js';
+import type { OvsdbClient } from '../switch/ovsdb/client.ts';
 import {
   decodeUuid,
   decodeUuidSet,
@@ -19,7 +19,7 @@ import {
   update,
   uuid,
   waitUntilAnyRow,
-} from '../switch/ovsdb/protocol.js';
+} from '../switch/ovsdb/protocol.ts';
 
 const DATABASE = 'Open_vSwitch';
 const VSWITCHD_TIMEOUT_MS = 10_000;

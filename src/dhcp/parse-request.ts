@@ -1,8 +1,8 @@
 /** The request's boundary check: a BOOTREQUEST from an Ethernet client carrying a client message type. */
 
-import type { DropReason } from '../domain/boot-trace.js';
-import { macFromBytes } from '../domain/values.js';
-import { BootOp, HardwareType, MessageType, type MessageTypeCode } from './codec/option-codes.js';
+import type { DropReason } from '../domain/boot-trace.ts';
+import { macFromBytes } from '../domain/values.ts';
+import { BootOp, HardwareType, MessageType, type MessageTypeCode } from './codec/option-codes.ts';
 import {
   getClientArch,
   getClientUuid,
@@ -12,9 +12,9 @@ import {
   getUserClasses,
   getVendorClass,
   presentValue,
-} from './codec/options.js';
-import type { DhcpPacket } from './codec/packet.js';
-import type { ClientFacts, DhcpRequest, ListenerContext } from './step.js';
+} from './codec/options.ts';
+import type { DhcpPacket } from './codec/packet.ts';
+import type { ClientFacts, DhcpRequest, ListenerContext } from './step.ts';
 
 /** RFC 2131 §3: the message types a client sends. */
 const CLIENT_TYPES: ReadonlySet<MessageTypeCode> = new Set([

@@ -2,15 +2,15 @@
  * One DHCP exchange, pure: a decoded request and a NetworkView in; the reply bytes and where to send
  * them, the lease change to make durable first, and a boot-trace event out (docs/conventions.md).
  */
-import type { BootTraceEvent, DropReason, TraceAnswer } from '../domain/boot-trace.js';
-import { ZERO_ADDRESS } from './codec/ipv4.js';
-import { BootOp, BROADCAST_FLAG, MessageType, type MessageTypeCode, Opt } from './codec/option-codes.js';
-import { addressesValue } from './codec/options.js';
-import { type DhcpPacket, encodePacket } from './codec/packet.js';
-import { echoOptions } from './echo-options.js';
-import type { LeaseDecision, NetworkView } from './model.js';
-import { parseRequest } from './parse-request.js';
-import { replyDestination } from './reply-destination.js';
+import type { BootTraceEvent, DropReason, TraceAnswer } from '../domain/boot-trace.ts';
+import { ZERO_ADDRESS } from './codec/ipv4.ts';
+import { BootOp, BROADCAST_FLAG, MessageType, type MessageTypeCode, Opt } from './codec/option-codes.ts';
+import { addressesValue } from './codec/options.ts';
+import { type DhcpPacket, encodePacket } from './codec/packet.ts';
+import { echoOptions } from './echo-options.ts';
+import type { LeaseDecision, NetworkView } from './model.ts';
+import { parseRequest } from './parse-request.ts';
+import { replyDestination } from './reply-destination.ts';
 import {
   type ClientFacts,
   type DhcpReply,
@@ -18,19 +18,19 @@ import {
   type DhcpStep,
   EMPTY_REPLY,
   type ListenerContext,
-} from './step.js';
-import { decideRequest } from './steps/decide-request.js';
-import { quarantineDeclined } from './steps/decline.js';
-import { answerDiscover } from './steps/discover.js';
-import { allocateFromPool } from './steps/dynamic-pool.js';
-import { addExtraDhcpOpts } from './steps/extra-options.js';
-import { answerInform } from './steps/inform.js';
-import { answerPxe } from './steps/pxe.js';
-import { checkRelay } from './steps/relay.js';
-import { forgetReleased } from './steps/release.js';
-import { findReservation } from './steps/reservation.js';
-import { checkServerId } from './steps/server-id.js';
-import { addSubnetOptions } from './steps/subnet-options.js';
+} from './step.ts';
+import { decideRequest } from './steps/decide-request.ts';
+import { quarantineDeclined } from './steps/decline.ts';
+import { answerDiscover } from './steps/discover.ts';
+import { allocateFromPool } from './steps/dynamic-pool.ts';
+import { addExtraDhcpOpts } from './steps/extra-options.ts';
+import { answerInform } from './steps/inform.ts';
+import { answerPxe } from './steps/pxe.ts';
+import { checkRelay } from './steps/relay.ts';
+import { forgetReleased } from './steps/release.ts';
+import { findReservation } from './steps/reservation.ts';
+import { checkServerId } from './steps/server-id.ts';
+import { addSubnetOptions } from './steps/subnet-options.ts';
 
 export type DhcpOutcome =
   | {

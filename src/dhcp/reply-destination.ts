@@ -5,9 +5,9 @@
  * broadcasts instead (allowed by §4.1: "If unicasting is not possible, the message MAY be sent as an
  * IP broadcast").
  */
-import { LIMITED_BROADCAST, ZERO_ADDRESS } from './codec/ipv4.js';
-import { DhcpPort, MessageType, type MessageTypeCode } from './codec/option-codes.js';
-import type { DhcpRequest } from './step.js';
+import { LIMITED_BROADCAST, ZERO_ADDRESS } from './codec/ipv4.ts';
+import { DhcpPort, MessageType, type MessageTypeCode } from './codec/option-codes.ts';
+import type { DhcpRequest } from './step.ts';
 
 export function replyDestination(req: DhcpRequest, type: MessageTypeCode): { address: string; port: number } {
   const p = req.packet;

@@ -5,15 +5,15 @@
  */
 import { createSocket } from 'node:dgram';
 import { Registry } from 'prom-client';
-import type { DhcpConfig, OvsdbBridge, PhysnetConfig } from '../config/schema.js';
-import { DhcpSocketUnavailable } from '../domain/errors.js';
-import type { Port } from '../domain/model.js';
-import type { Logger } from '../logging.js';
-import type { Store } from '../store/store.js';
-import type { OvsdbClient } from '../switch/ovsdb/client.js';
-import { type AttachmentStatus, DhcpAttachments } from './attachments.js';
-import { createDhcpMetrics, type DhcpServer, startDhcpServer } from './server.js';
-import { type DhcpTables, StoreDhcpState } from './store-state.js';
+import type { DhcpConfig, OvsdbBridge, PhysnetConfig } from '../config/schema.ts';
+import { DhcpSocketUnavailable } from '../domain/errors.ts';
+import type { Port } from '../domain/model.ts';
+import type { Logger } from '../logging.ts';
+import type { Store } from '../store/store.ts';
+import type { OvsdbClient } from '../switch/ovsdb/client.ts';
+import { type AttachmentStatus, DhcpAttachments } from './attachments.ts';
+import { createDhcpMetrics, type DhcpServer, startDhcpServer } from './server.ts';
+import { type DhcpTables, StoreDhcpState } from './store-state.ts';
 
 export interface DhcpRoleOptions {
   readonly config: DhcpConfig;

@@ -4,13 +4,13 @@
  */
 
 import { Counter, type Registry } from 'prom-client';
-import type { BootTraceEvent, DropReason } from '../domain/boot-trace.js';
-import type { Logger } from '../logging.js';
-import { MessageType, Opt } from './codec/option-codes.js';
-import { type DhcpPacket, decodePacket } from './codec/packet.js';
-import type { LeaseDecision, NetworkView } from './model.js';
-import { DEFAULT_STEPS, type DhcpOutcome, runPipeline } from './pipeline.js';
-import type { DhcpStep } from './step.js';
+import type { BootTraceEvent, DropReason } from '../domain/boot-trace.ts';
+import type { Logger } from '../logging.ts';
+import { MessageType, Opt } from './codec/option-codes.ts';
+import { type DhcpPacket, decodePacket } from './codec/packet.ts';
+import type { LeaseDecision, NetworkView } from './model.ts';
+import { DEFAULT_STEPS, type DhcpOutcome, runPipeline } from './pipeline.ts';
+import type { DhcpStep } from './step.ts';
 
 /** Which network a socket serves: one attached network, or (relay) the network whose subnet holds giaddr. */
 export type ListenerKey = { readonly kind: 'attached'; readonly networkId: string } | { readonly kind: 'relay' };

@@ -2,12 +2,12 @@
  * The contract of a DHCP step (docs/conventions.md): a decoded request, the reply built so far and the network's
  * view in; continue, respond or drop out. Pure; `pipeline.ts` runs the steps in order.
  */
-import type { DropReason } from '../domain/boot-trace.js';
-import type { Mac } from '../domain/values.js';
-import { ZERO_ADDRESS } from './codec/ipv4.js';
-import type { MessageTypeCode } from './codec/option-codes.js';
-import type { DhcpPacket } from './codec/packet.js';
-import type { LeaseDecision, NetworkView, Reservation, SubnetView } from './model.js';
+import type { DropReason } from '../domain/boot-trace.ts';
+import type { Mac } from '../domain/values.ts';
+import { ZERO_ADDRESS } from './codec/ipv4.ts';
+import type { MessageTypeCode } from './codec/option-codes.ts';
+import type { DhcpPacket } from './codec/packet.ts';
+import type { LeaseDecision, NetworkView, Reservation, SubnetView } from './model.ts';
 
 /** What the client said about itself (options 60, 77, 93, 97, 175, 57). */
 export interface ClientFacts {

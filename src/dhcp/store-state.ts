@@ -4,16 +4,16 @@
  * port is served from the next packet after its commit. Dynamic-pool leases are written (committed)
  * before the reply and boot-trace events in batches after it, by the store's DHCP tables (`DhcpTables`).
  */
-import type { BootTraceEvent, StoredTraceEvent } from '../domain/boot-trace.js';
-import { isMac, type Mac, parseMac } from '../domain/values.js';
-import type { Logger } from '../logging.js';
-import type { ChangeEvent, Store } from '../store/store.js';
-import { cidrHas, type Ipv4Cidr, isIpv4, parseIpv4Cidr } from './codec/ipv4.js';
-import { LeaseTable } from './lease-table.js';
-import type { AddressRange, Lease, LeaseDecision, LeaseState, NetworkView } from './model.js';
-import { mustBeDurable } from './model.js';
-import { buildNetworkBase, isDhcpSubnet, type NetworkBase } from './network-base.js';
-import type { DhcpState, ListenerKey } from './server.js';
+import type { BootTraceEvent, StoredTraceEvent } from '../domain/boot-trace.ts';
+import { isMac, type Mac, parseMac } from '../domain/values.ts';
+import type { Logger } from '../logging.ts';
+import type { ChangeEvent, Store } from '../store/store.ts';
+import { cidrHas, type Ipv4Cidr, isIpv4, parseIpv4Cidr } from './codec/ipv4.ts';
+import { LeaseTable } from './lease-table.ts';
+import type { AddressRange, Lease, LeaseDecision, LeaseState, NetworkView } from './model.ts';
+import { mustBeDurable } from './model.ts';
+import { buildNetworkBase, isDhcpSubnet, type NetworkBase } from './network-base.ts';
+import type { DhcpState, ListenerKey } from './server.ts';
 
 export interface StoreDhcpStateOptions {
   readonly leaseSeconds: number;
@@ -84,11 +84,14 @@ export class StoreDhcpState implements DhcpState, LeaseTableSource {
   private readonly unsubscribe: () => void;
   private readonly leaseWriter: ReturnType<DhcpTables['leaseWriter']>;
 
-  private constructor(
-    private readonly store: Store,
-    private readonly tablesOfStore: DhcpTables,
-    private readonly o: StoreDhcpStateOptions,
-  ) {
+  private readonly store: Store;
+  private readonly tablesOfStore: DhcpTables;
+  private readonly o: StoreDhcpStateOptions;
+
+  private constructor(store: Store, tablesOfStore: DhcpTables, o: StoreDhcpStateOptions) {
+    this.store = store;
+    this.tablesOfStore = tablesOfStore;
+    this.o = o;
     this.leaseWriter = tablesOfStore.leaseWriter(this);
     this.unsubscribe = store.onCommit(() => {
       this.catchUps += 1;

@@ -4,8 +4,8 @@
  * it cannot be bound. Then the desired state of every switch from all bindings (invariant 1 of docs/architecture.md §3:
  * one untagged VLAN per switch port or LAG; the binding that came first keeps it, the other fails).
  */
-import type { DesiredPort, LagMode, LagSettings } from './switch-plan.js';
-import { parseSwitchPortName, parseVlan, type SwitchPortName, type Vlan } from './values.js';
+import type { DesiredPort, LagMode, LagSettings } from './switch-plan.ts';
+import { parseSwitchPortName, parseVlan, type SwitchPortName, type Vlan } from './values.ts';
 
 export interface SwitchFacts {
   readonly name: string;

@@ -4,7 +4,7 @@
  * the rows: their message type is the protocol and the step (`TFTP RRQ`, `HTTP refused`…), DHCP's are
  * its message names (`discover`, `ack`…). Pure.
  */
-import type { Mac } from './values.js';
+import type { Mac } from './values.ts';
 
 /** Why a request got no answer; servers count these (metric label `reason`). */
 export type DropReason =

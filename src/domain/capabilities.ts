@@ -3,8 +3,8 @@
  * lacks instead of sending it (docs/ssh-driver.md: Junos renders no trunk or LAG ops): the ports it names are
  * left as they are, and the Neutron ports placed on them end `binding_failed` with the reason.
  */
-import { portsOfOp, type SwitchOp, type SwitchPlan } from './switch-plan.js';
-import type { SwitchPortName } from './values.js';
+import { portsOfOp, type SwitchOp, type SwitchPlan } from './switch-plan.ts';
+import type { SwitchPortName } from './values.ts';
 
 export interface SwitchCapabilities {
   /** Tagged VLANs: `add-tagged`, `remove-tagged`. */

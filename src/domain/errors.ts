@@ -28,8 +28,11 @@ export abstract class ServiceUnavailable extends BmnetError {
 
 // --- 400 ---
 export class InvalidInput extends BadRequest {
-  constructor(readonly detail: string) {
+  readonly detail: string;
+
+  constructor(detail: string) {
     super(`Invalid input for operation: ${detail}.`);
+    this.detail = detail;
   }
 }
 export class HTTPBadRequest extends BadRequest {}
@@ -82,45 +85,66 @@ export class PolicyNotAuthorized extends NotAuthorized {
 
 // --- 404 ---
 export class NetworkNotFound extends NotFound {
-  constructor(readonly networkId: string) {
+  readonly networkId: string;
+
+  constructor(networkId: string) {
     super(`Network ${networkId} could not be found.`);
+    this.networkId = networkId;
   }
 }
 export class SubnetNotFound extends NotFound {
-  constructor(readonly subnetId: string) {
+  readonly subnetId: string;
+
+  constructor(subnetId: string) {
     super(`Subnet ${subnetId} could not be found.`);
+    this.subnetId = subnetId;
   }
 }
 export class PortNotFound extends NotFound {
-  constructor(readonly portId: string) {
+  readonly portId: string;
+
+  constructor(portId: string) {
     super(`Port ${portId} could not be found.`);
+    this.portId = portId;
   }
 }
 export class SegmentNotFound extends NotFound {
-  constructor(readonly segmentId: string) {
+  readonly segmentId: string;
+
+  constructor(segmentId: string) {
     super(`Segment ${segmentId} could not be found.`);
+    this.segmentId = segmentId;
   }
 }
 export class ExtensionNotFound extends NotFound {
-  constructor(readonly alias: string) {
+  readonly alias: string;
+
+  constructor(alias: string) {
     super(`Extension with alias ${alias} does not exist.`);
+    this.alias = alias;
   }
 }
 export class HTTPNotFound extends NotFound {}
 
 // --- 409 ---
 export class NetworkInUse extends Conflict {
-  constructor(readonly networkId: string) {
+  readonly networkId: string;
+
+  constructor(networkId: string) {
     super(
       `Unable to complete operation on network ${networkId}. There are one or more ports still in use on the network.`,
     );
+    this.networkId = networkId;
   }
 }
 export class SubnetInUse extends Conflict {
-  constructor(readonly subnetId: string) {
+  readonly subnetId: string;
+
+  constructor(subnetId: string) {
     super(
       `Unable to complete operation on subnet ${subnetId}: One or more ports have an IP allocation from this subnet.`,
     );
+    this.subnetId = subnetId;
   }
 }
 export class MacAddressInUse extends Conflict {
@@ -192,55 +216,55 @@ export function assertNever(x: never): never {
 // --- switch devices (recorded on ports and switch health; not API errors) ---
 /** The switch answered a change with an error. `output` has secrets redacted. */
 export class SwitchRejected extends ServiceUnavailable {
-  constructor(
-    readonly switchName: string,
-    readonly command: string,
-    readonly output: string,
-  ) {
+  readonly switchName: string;
+  readonly command: string;
+  readonly output: string;
+
+  constructor(switchName: string, command: string, output: string) {
     super(`Switch ${switchName} rejected '${command}': ${output}`);
+    this.switchName = switchName;
+    this.command = command;
+    this.output = output;
   }
 }
 /** The switch could not be reached or stopped answering. */
 export class SwitchUnreachable extends ServiceUnavailable {
-  constructor(
-    readonly switchName: string,
-    reason: string,
-    options?: ErrorOptions,
-  ) {
+  readonly switchName: string;
+
+  constructor(switchName: string, reason: string, options?: ErrorOptions) {
     super(`Switch ${switchName} is unreachable: ${reason}`, options);
+    this.switchName = switchName;
   }
 }
 
 // --- DHCP attachments (recorded on the network's DHCP port and in logs; not API errors) ---
 /** The DHCP socket of a network's attachment could not be opened in its namespace. */
 export class DhcpSocketUnavailable extends ServiceUnavailable {
-  constructor(
-    readonly namespace: string,
-    reason: string,
-  ) {
+  readonly namespace: string;
+
+  constructor(namespace: string, reason: string) {
     super(`Could not open a DHCP socket in namespace ${namespace}: ${reason}`);
+    this.namespace = namespace;
   }
 }
 
 /** A step of a network's DHCP attachment (OVS internal port, namespace, address) failed; retried later. */
 export class DhcpAttachmentFailed extends ServiceUnavailable {
-  constructor(
-    readonly networkId: string,
-    step: string,
-    reason: string,
-    options?: ErrorOptions,
-  ) {
+  readonly networkId: string;
+
+  constructor(networkId: string, step: string, reason: string, options?: ErrorOptions) {
     super(`DHCP attachment of network ${networkId} failed to ${step}: ${reason}`, options);
+    this.networkId = networkId;
   }
 }
 
 // --- boot role (logged and retried with the attachment; not API errors) ---
 /** A TFTP or HTTP socket could not be opened in a boot network's namespace. */
 export class BootSocketUnavailable extends ServiceUnavailable {
-  constructor(
-    readonly namespace: string,
-    reason: string,
-  ) {
+  readonly namespace: string;
+
+  constructor(namespace: string, reason: string) {
     super(`Could not open a boot socket in namespace ${namespace}: ${reason}`);
+    this.namespace = namespace;
   }
 }

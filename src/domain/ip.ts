@@ -1,5 +1,5 @@
 /** IPv4/IPv6 addresses and CIDRs as bigints, for allocation arithmetic. Pure. */
-import { InvalidCIDR, InvalidInput } from './errors.js';
+import { InvalidCIDR, InvalidInput } from './errors.ts';
 
 export type IpVersion = 4 | 6;
 

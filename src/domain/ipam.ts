@@ -6,9 +6,9 @@ import {
   InvalidIpForSubnet,
   OutOfBoundsAllocationPool,
   OverlappingAllocationPools,
-} from './errors.js';
-import { type Cidr, cidrContains, cidrLast, formatIp, parseIp } from './ip.js';
-import type { AllocationPool } from './model.js';
+} from './errors.ts';
+import { type Cidr, cidrContains, cidrLast, formatIp, parseIp } from './ip.ts';
+import type { AllocationPool } from './model.ts';
 
 export interface PoolRange {
   readonly first: bigint;

@@ -1,5 +1,5 @@
 /** bmnet's resources as the domain sees them (readonly; Neutron wire names live only in api/wire.ts). */
-import type { IpVersion } from './ip.js';
+import type { IpVersion } from './ip.ts';
 
 export interface Standard {
   readonly id: string;

@@ -3,7 +3,7 @@
  * created or re-bound to be ACTIVE, and fails at the first port the switch refused (binding_failed, with the
  * reason the reconciler recorded), when one of its ports is deleted meanwhile, or at its deadline.
  */
-import type { Port } from './model.js';
+import type { Port } from './model.ts';
 
 /** What the operation reads of each of its ports. */
 export type OperationPort = Pick<Port, 'id' | 'status' | 'vifType' | 'vifDetails'>;

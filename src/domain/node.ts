@@ -2,7 +2,7 @@
  * bmnet's own node model (for fleets without Ironic) and its network life cycle, pure: which Neutron
  * ports a node must have for a stage, and which of its ports must go first (docs/architecture.md §1, §3 invariant 2).
  */
-import type { ExtraDhcpOpt, Port } from './model.js';
+import type { ExtraDhcpOpt, Port } from './model.ts';
 
 export type NetworkStage = 'cleaning' | 'provisioning' | 'inspection' | 'rescue' | 'tenant' | 'isolated';
 export const NETWORK_STAGES: readonly NetworkStage[] = [

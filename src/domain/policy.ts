@@ -1,6 +1,6 @@
 /** Who may see and set what: Neutron's default policy for the parts bmnet serves. Pure. */
-import { NetworkNotFound, PolicyNotAuthorized } from './errors.js';
-import type { Caller, Network } from './model.js';
+import { NetworkNotFound, PolicyNotAuthorized } from './errors.ts';
+import type { Caller, Network } from './model.ts';
 
 /** `provider:*` and `binding:*` (but `binding:vnic_type`) belong to the admin and service roles. */
 export function mayUsePrivileged(caller: Caller): boolean {

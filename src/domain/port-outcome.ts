@@ -2,7 +2,7 @@
  * What a reconcile run records on one managed port (docs/architecture.md §3 invariant 1, §5 step 5): ACTIVE once its switch ports are
  * confirmed and DHCP serves it, binding_failed / DOWN with the reason otherwise.
  */
-import type { PortStatus, VifType } from './model.js';
+import type { PortStatus, VifType } from './model.ts';
 
 export interface PortOutcome {
   readonly vifType: VifType;

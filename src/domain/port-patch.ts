@@ -3,8 +3,8 @@
  * (`api/neutron/port-body.ts`) and resolves what needs the store — a fresh MAC, the fixed IPs — before
  * calling this; the result is the port to write and what the caller must still do.
  */
-import type { IpVersion } from './ip.js';
-import type { ExtraDhcpOpt, FixedIp, Port, VnicType } from './model.js';
+import type { IpVersion } from './ip.ts';
+import type { ExtraDhcpOpt, FixedIp, Port, VnicType } from './model.ts';
 
 /** One requested change of `extra_dhcp_opts`: a value, or null to delete that option. */
 export interface ExtraDhcpOptChange {

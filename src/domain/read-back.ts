@@ -1,6 +1,6 @@
 /** Invariant 2 (docs/architecture.md §3): the switch confirms the old VLANs are gone before anything new is added. */
-import { type DesiredPort, type ObservedPorts, portsOfOp, type SwitchOp, type UnboundDefault } from './switch-plan.js';
-import type { SwitchPortName } from './values.js';
+import { type DesiredPort, type ObservedPorts, portsOfOp, type SwitchOp, type UnboundDefault } from './switch-plan.ts';
+import type { SwitchPortName } from './values.ts';
 
 /**
  * The ports touched by `removals` that, read back, still carry an untagged VLAN that is neither the

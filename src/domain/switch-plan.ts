@@ -2,8 +2,8 @@
  * The language between the reconciler and switch drivers: what one switch port or LAG should carry
  * (desired), what it carries (observed), and the operations that move one to the other.
  */
-import { assertNever } from './errors.js';
-import type { SwitchPortName, Vlan } from './values.js';
+import { assertNever } from './errors.ts';
+import type { SwitchPortName, Vlan } from './values.ts';
 
 /** How a LAG aggregates its members. `lacp` is 802.3ad; `static` a plain (pre-configured) channel. */
 export type LagMode = 'lacp' | 'static' | 'active-backup';

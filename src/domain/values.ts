@@ -1,5 +1,5 @@
 /** Branded value types and their one parser each. */
-import { InvalidInput } from './errors.js';
+import { InvalidInput } from './errors.ts';
 
 export type Mac = string & { readonly __brand: 'Mac' };
 export type Vlan = number & { readonly __brand: 'Vlan' };

@@ -1,6 +1,6 @@
 /** Tenant VLAN allocation from a physnet's ranges. Pure. */
-import { InvalidInput, NoNetworkAvailable } from './errors.js';
-import { parseVlan, type Vlan } from './values.js';
+import { InvalidInput, NoNetworkAvailable } from './errors.ts';
+import { parseVlan, type Vlan } from './values.ts';
 
 export interface VlanRange {
   readonly first: Vlan;

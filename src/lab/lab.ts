@@ -7,12 +7,12 @@
  */
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseConfig } from '../config/load.js';
-import type { Logger } from '../logging.js';
-import { type Running, serve } from '../main.js';
-import { isAlive, isRoot, run, start, stop, tryRun, until } from './exec.js';
-import { type OvsTestbed, removeStale, startOvs, torConfigYaml } from './ovs-switch.js';
-import { type PxeVm, requireQemu, startPxeVm } from './vm.js';
+import { parseConfig } from '../config/load.ts';
+import type { Logger } from '../logging.ts';
+import { type Running, serve } from '../main.ts';
+import { isAlive, isRoot, run, start, stop, tryRun, until } from './exec.ts';
+import { type OvsTestbed, removeStale, startOvs, torConfigYaml } from './ovs-switch.ts';
+import { type PxeVm, requireQemu, startPxeVm } from './vm.ts';
 
 const QUARANTINE = 999;
 const NETWORKS = [

@@ -2,7 +2,7 @@
  * Network namespaces as test hosts. Names carry the creating process id (`bmnet-t<pid>-…`) so a later
  * run can remove what a killed run left behind (`removeStaleNamespaces`).
  */
-import { isAlive, run, tryRun } from './exec.js';
+import { isAlive, run, tryRun } from './exec.ts';
 
 let counter = 0;
 

@@ -9,8 +9,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isAlive, run, tryRun, until } from './exec.js';
-import { addNamespace, addVeth, deleteNamespace, namespaceName, removeStaleNamespaces, uniqueName } from './netns.js';
+import { isAlive, run, tryRun, until } from './exec.ts';
+import { addNamespace, addVeth, deleteNamespace, namespaceName, removeStaleNamespaces, uniqueName } from './netns.ts';
 
 const SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
 const RUNDIR_PREFIX = 'bmnet-ovs-';

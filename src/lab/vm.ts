@@ -6,7 +6,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
-import { start, stop, tryRun, until } from './exec.js';
+import { start, stop, tryRun, until } from './exec.ts';
 
 const INSTALL_HINT = 'apt-get install --no-install-recommends qemu-system-x86 ipxe-qemu';
 

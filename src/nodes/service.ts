@@ -5,9 +5,9 @@
  * through the Neutron port logic it is given, then watched until the switches confirm
  * (docs/architecture.md §1, §5).
  */
-import type { Clock } from '../clock.js';
-import type { NodesConfig } from '../config/schema.js';
-import { BadRequest, Conflict, InvalidInput, NotFound } from '../domain/errors.js';
+import type { Clock } from '../clock.ts';
+import type { NodesConfig } from '../config/schema.ts';
+import { BadRequest, Conflict, InvalidInput, NotFound } from '../domain/errors.ts';
 import {
   isServiceStage,
   type NetworkStage,
@@ -15,15 +15,15 @@ import {
   planNodeTransition,
   type TenantAttachment,
   type WantedPort,
-} from '../domain/node.js';
+} from '../domain/node.ts';
 import {
   decideOperationEnd,
   type OperationProgress,
   operationDeadline,
   operationProgress,
-} from '../domain/node-operation.js';
-import type { Logger } from '../logging.js';
-import { isoSeconds, type NodeOperation, type Store } from '../store/store.js';
+} from '../domain/node-operation.ts';
+import type { Logger } from '../logging.ts';
+import { isoSeconds, type NodeOperation, type Store } from '../store/store.ts';
 
 export class NodeNotFound extends NotFound {
   constructor(id: string) {
@@ -108,7 +108,11 @@ export class NodeService {
   private readonly reads = new Set<Promise<void>>();
   private isStopped = false;
 
-  constructor(private readonly o: NodeServiceOptions) {}
+  private readonly o: NodeServiceOptions;
+
+  constructor(o: NodeServiceOptions) {
+    this.o = o;
+  }
 
   /** The configured defaults for a node's boot settings. */
   get bootDefaults(): NodesConfig['boot'] {

@@ -4,8 +4,8 @@
  * Per switch: changes coalesce within a batch window, runs are serialized, failures retry with
  * exponential back-off and jitter, and a periodic resync finds drift. A restart is a full resync.
  */
-import type { Clock } from '../clock.js';
-import type { NetworkConfig, ReconcilerConfig, SwitchConfig } from '../config/schema.js';
+import type { Clock } from '../clock.ts';
+import type { NetworkConfig, ReconcilerConfig, SwitchConfig } from '../config/schema.ts';
 import {
   type BindingCandidate,
   type BindingDecision,
@@ -13,13 +13,13 @@ import {
   desiredSwitchState,
   type SwitchFacts,
   type SwitchLink,
-} from '../domain/binding.js';
-import { type CapablePlan, refuseUnsupported } from '../domain/capabilities.js';
-import { SwitchRejected, SwitchUnreachable } from '../domain/errors.js';
-import { chooseLagName, fallbackLagName } from '../domain/lag-name.js';
-import type { Port } from '../domain/model.js';
-import { decidePortOutcome, type PortOutcome, type RunFailure } from '../domain/port-outcome.js';
-import { unconfirmedRemovals } from '../domain/read-back.js';
+} from '../domain/binding.ts';
+import { type CapablePlan, refuseUnsupported } from '../domain/capabilities.ts';
+import { SwitchRejected, SwitchUnreachable } from '../domain/errors.ts';
+import { chooseLagName, fallbackLagName } from '../domain/lag-name.ts';
+import type { Port } from '../domain/model.ts';
+import { decidePortOutcome, type PortOutcome, type RunFailure } from '../domain/port-outcome.ts';
+import { unconfirmedRemovals } from '../domain/read-back.ts';
 import {
   type DesiredPort,
   isInSync,
@@ -28,13 +28,13 @@ import {
   type SwitchOp,
   type SwitchPlan,
   type UnboundDefault,
-} from '../domain/switch-plan.js';
-import { parseSwitchPortName, parseVlan, type SwitchPortName } from '../domain/values.js';
-import type { Logger } from '../logging.js';
-import { isoSeconds, type Store } from '../store/store.js';
-import { type ManagedSwitch, type SwitchHealth, Worker } from './switch-worker.js';
+} from '../domain/switch-plan.ts';
+import { parseSwitchPortName, parseVlan, type SwitchPortName } from '../domain/values.ts';
+import type { Logger } from '../logging.ts';
+import { isoSeconds, type Store } from '../store/store.ts';
+import { type ManagedSwitch, type SwitchHealth, Worker } from './switch-worker.ts';
 
-export type { ManagedSwitch, SwitchHealth } from './switch-worker.js';
+export type { ManagedSwitch, SwitchHealth } from './switch-worker.ts';
 
 export interface ReconcilerOptions {
   readonly store: Store;
@@ -106,7 +106,10 @@ export class Reconciler {
   private readonly random: () => number;
   private readonly facts: readonly SwitchFacts[];
 
-  constructor(private readonly o: ReconcilerOptions) {
+  private readonly o: ReconcilerOptions;
+
+  constructor(o: ReconcilerOptions) {
+    this.o = o;
     this.random = o.random ?? Math.random;
     this.facts = o.switches.map((s) => ({
       name: s.config.name,

@@ -2,10 +2,10 @@
  * One switch's run loop for the reconciler: changes coalesce within the batch window, runs are serialized,
  * a failed run is retried with back-off, and the switch's health is kept here.
  */
-import type { Clock } from '../clock.js';
-import type { SwitchConfig } from '../config/schema.js';
-import type { SwitchCapabilities } from '../domain/capabilities.js';
-import type { SwitchDriver } from '../switch/driver.js';
+import type { Clock } from '../clock.ts';
+import type { SwitchConfig } from '../config/schema.ts';
+import type { SwitchCapabilities } from '../domain/capabilities.ts';
+import type { SwitchDriver } from '../switch/driver.ts';
 
 export interface ManagedSwitch {
   readonly config: SwitchConfig;
@@ -40,13 +40,24 @@ export class Worker {
   failures = 0;
   health: Omit<SwitchHealth, 'queueDepth' | 'consecutiveFailures'>;
 
+  readonly sw: ManagedSwitch;
+  private readonly runOnce: (w: Worker, reason: 'event' | 'resync') => Promise<void>;
+  private readonly backoffMs: (failures: number) => number;
+  private readonly isStopped: () => boolean;
+  private readonly clock: Clock;
+
   constructor(
-    readonly sw: ManagedSwitch,
-    private readonly runOnce: (w: Worker, reason: 'event' | 'resync') => Promise<void>,
-    private readonly backoffMs: (failures: number) => number,
-    private readonly isStopped: () => boolean,
-    private readonly clock: Clock,
+    sw: ManagedSwitch,
+    runOnce: (w: Worker, reason: 'event' | 'resync') => Promise<void>,
+    backoffMs: (failures: number) => number,
+    isStopped: () => boolean,
+    clock: Clock,
   ) {
+    this.sw = sw;
+    this.runOnce = runOnce;
+    this.backoffMs = backoffMs;
+    this.isStopped = isStopped;
+    this.clock = clock;
     this.health = {
       name: sw.config.name,
       driver: sw.config.connection.driver,

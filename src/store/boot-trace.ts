@@ -3,11 +3,11 @@
  * bounded per MAC and in total, and read back per MAC. The table has no index by MAC (see migration
  * 0006), so which stored ids are whose is kept here.
  */
-import type { BootTraceEvent, DropReason, StoredTraceEvent, TraceAnswer } from '../domain/boot-trace.js';
-import { type Mac, parseMac } from '../domain/values.js';
-import type { Logger } from '../logging.js';
-import { type DhcpStatements, RELEASE_SAVEPOINT, ROLLBACK_TO_SAVEPOINT, SAVEPOINT, traceParams } from './dhcp-sql.js';
-import type { BatchExec, Store } from './store.js';
+import type { BootTraceEvent, DropReason, StoredTraceEvent, TraceAnswer } from '../domain/boot-trace.ts';
+import { type Mac, parseMac } from '../domain/values.ts';
+import type { Logger } from '../logging.ts';
+import { type DhcpStatements, RELEASE_SAVEPOINT, ROLLBACK_TO_SAVEPOINT, SAVEPOINT, traceParams } from './dhcp-sql.ts';
+import type { BatchExec, Store } from './store.ts';
 
 export interface BootTraceLogOptions {
   readonly log: Logger;
@@ -48,11 +48,14 @@ export class BootTraceLog {
   private readonly traceBatch: number;
   private readonly traceFlushMs: number;
 
-  private constructor(
-    private readonly store: Store,
-    private readonly statements: DhcpStatements,
-    private readonly o: BootTraceLogOptions,
-  ) {
+  private readonly store: Store;
+  private readonly statements: DhcpStatements;
+  private readonly o: BootTraceLogOptions;
+
+  private constructor(store: Store, statements: DhcpStatements, o: BootTraceLogOptions) {
+    this.store = store;
+    this.statements = statements;
+    this.o = o;
     this.tracePerMac = o.tracePerMac ?? 200;
     this.traceTotal = o.traceTotal ?? 100_000;
     this.traceSweepAt = this.traceTotal / 4;

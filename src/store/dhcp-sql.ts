@@ -3,8 +3,8 @@
  * once per row count and then run with parameters inside a store batch (lease-writes.ts, boot-trace.ts).
  */
 import { CompiledQuery } from 'kysely';
-import type { BootTraceEvent } from '../domain/boot-trace.js';
-import type { BatchExec, Db } from './store.js';
+import type { BootTraceEvent } from '../domain/boot-trace.ts';
+import type { BatchExec, Db } from './store.ts';
 
 /** A `dhcp_leases` row of one network as the writes take it and the load returns it. */
 export interface LeaseRow {
@@ -30,10 +30,13 @@ const CHUNK_ROWS = [256, 64, 16, 4, 1] as const;
 class RowStatement {
   private readonly compiled = new Map<number, CompiledQuery>();
 
-  constructor(
-    private readonly build: (rows: number) => CompiledQuery,
-    private readonly parametersPerRow: number,
-  ) {}
+  private readonly build: (rows: number) => CompiledQuery;
+  private readonly parametersPerRow: number;
+
+  constructor(build: (rows: number) => CompiledQuery, parametersPerRow: number) {
+    this.build = build;
+    this.parametersPerRow = parametersPerRow;
+  }
 
   /** Runs the statement for `rows` in a batch; returns what it returned (RETURNING), in no particular order. */
   write(exec: BatchExec, rows: readonly (readonly unknown[])[]): Record<string, unknown>[] {

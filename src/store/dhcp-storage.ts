@@ -1,8 +1,8 @@
 /** The store side of the DHCP state: lease loads and writes and the boot trace, over one set of compiled statements. */
-import { BootTraceLog, type BootTraceLogOptions } from './boot-trace.js';
-import { compileDhcpStatements, type LeaseRow, selectLeases } from './dhcp-sql.js';
-import { type LeaseTables, LeaseWrites } from './lease-writes.js';
-import type { Store } from './store.js';
+import { BootTraceLog, type BootTraceLogOptions } from './boot-trace.ts';
+import { compileDhcpStatements, type LeaseRow, selectLeases } from './dhcp-sql.ts';
+import { type LeaseTables, LeaseWrites } from './lease-writes.ts';
+import type { Store } from './store.ts';
 
 export interface DhcpStorage {
   readonly trace: BootTraceLog;

@@ -1,5 +1,5 @@
 /** The outbox: change events written in the transaction of their rows, read in order by the change feed. */
-import type { Db } from './filters.js';
+import type { Db } from './filters.ts';
 
 export interface ChangeEvent {
   readonly id: number;
@@ -10,10 +10,13 @@ export interface ChangeEvent {
 }
 
 export class Outbox {
-  constructor(
-    private readonly db: Db,
-    private readonly now: () => string,
-  ) {}
+  private readonly db: Db;
+  private readonly now: () => string;
+
+  constructor(db: Db, now: () => string) {
+    this.db = db;
+    this.now = now;
+  }
 
   async add(kind: string, resourceId: string, payload: Record<string, unknown> = {}): Promise<void> {
     await this.db

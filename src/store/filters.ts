@@ -1,6 +1,6 @@
 /** The SQL cuts every listing shares: equality filters, visibility and pages, as dialect-neutral Kysely. */
 import type { Kysely, SelectQueryBuilder, Transaction } from 'kysely';
-import type { Database } from './schema.js';
+import type { Database } from './schema.ts';
 
 /** Equality filter pushed into SQL: column = any of values. */
 export interface ColumnFilter {

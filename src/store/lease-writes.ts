@@ -3,10 +3,10 @@
  * written together in one transaction, each as the network's lease table has it then; the boot trace
  * waiting meanwhile rides along in the same commit.
  */
-import type { Logger } from '../logging.js';
-import type { BootTraceLog, TraceRide } from './boot-trace.js';
-import { type DhcpStatements, type LeaseRow, leaseParams } from './dhcp-sql.js';
-import type { Store } from './store.js';
+import type { Logger } from '../logging.ts';
+import type { BootTraceLog, TraceRide } from './boot-trace.ts';
+import { type DhcpStatements, type LeaseRow, leaseParams } from './dhcp-sql.ts';
+import type { Store } from './store.ts';
 
 /** The in-memory lease tables whose changes are written (the DHCP state's). */
 export interface LeaseTables {
@@ -36,13 +36,18 @@ export class LeaseWrites implements TraceRide {
   private leaseWriting: Promise<void> = Promise.resolve();
   private lastLeaseWriteMs = 0;
 
-  constructor(
-    private readonly store: Store,
-    private readonly statements: DhcpStatements,
-    private readonly trace: BootTraceLog,
-    private readonly tables: LeaseTables,
-    private readonly log: Logger,
-  ) {
+  private readonly store: Store;
+  private readonly statements: DhcpStatements;
+  private readonly trace: BootTraceLog;
+  private readonly tables: LeaseTables;
+  private readonly log: Logger;
+
+  constructor(store: Store, statements: DhcpStatements, trace: BootTraceLog, tables: LeaseTables, log: Logger) {
+    this.store = store;
+    this.statements = statements;
+    this.trace = trace;
+    this.tables = tables;
+    this.log = log;
     trace.rideWith(this);
   }
 

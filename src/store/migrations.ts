@@ -267,7 +267,11 @@ function migrations(dialect: Dialect): Record<string, Migration> {
 }
 
 class StaticProvider implements MigrationProvider {
-  constructor(private readonly dialect: Dialect) {}
+  private readonly dialect: Dialect;
+
+  constructor(dialect: Dialect) {
+    this.dialect = dialect;
+  }
   async getMigrations() {
     return migrations(this.dialect);
   }

@@ -1,10 +1,14 @@
 /** Networks and their segments. */
-import type { Network, Segment } from '../domain/model.js';
-import { applyFilters, applyPage, type ColumnFilter, type Db, type SqlPage, type Visibility } from './filters.js';
-import { type NetworkWithSegment, networkFromRow, networkToRow, segmentFromRow, segmentToRow } from './rows.js';
+import type { Network, Segment } from '../domain/model.ts';
+import { applyFilters, applyPage, type ColumnFilter, type Db, type SqlPage, type Visibility } from './filters.ts';
+import { type NetworkWithSegment, networkFromRow, networkToRow, segmentFromRow, segmentToRow } from './rows.ts';
 
 export class NetworkRepo {
-  constructor(private readonly db: Db) {}
+  private readonly db: Db;
+
+  constructor(db: Db) {
+    this.db = db;
+  }
 
   async get(id: string): Promise<NetworkWithSegment | null> {
     const row = await this.db.selectFrom('networks').selectAll().where('id', '=', id).executeTakeFirst();

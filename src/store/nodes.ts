@@ -1,7 +1,7 @@
 /** Nodes and node operations (bmnet's node API). */
-import type { NetworkStage, Node } from '../domain/node.js';
-import type { Db } from './filters.js';
-import type { NodesTable } from './schema.js';
+import type { NetworkStage, Node } from '../domain/node.ts';
+import type { Db } from './filters.ts';
+import type { NodesTable } from './schema.ts';
 
 export interface NodeOperation {
   readonly id: string;
@@ -46,7 +46,11 @@ function toRow(n: Node): NodesTable {
 }
 
 export class NodeRepo {
-  constructor(private readonly db: Db) {}
+  private readonly db: Db;
+
+  constructor(db: Db) {
+    this.db = db;
+  }
 
   async get(idOrName: string): Promise<Node | null> {
     const r = await this.db

@@ -1,18 +1,21 @@
 /** Ports and their address rows (ip_allocations). */
-import { MacAddressInUse } from '../domain/errors.js';
-import { ipSortKey, parseIp } from '../domain/ip.js';
-import type { Port, Segment } from '../domain/model.js';
-import { applyFilters, applyPage, type ColumnFilter, type Db, type SqlPage, type Visibility } from './filters.js';
-import { portFromRow, portToRow, segmentFromRow } from './rows.js';
+import { MacAddressInUse } from '../domain/errors.ts';
+import { ipSortKey, parseIp } from '../domain/ip.ts';
+import type { Port, Segment } from '../domain/model.ts';
+import { applyFilters, applyPage, type ColumnFilter, type Db, type SqlPage, type Visibility } from './filters.ts';
+import { portFromRow, portToRow, segmentFromRow } from './rows.ts';
 
 /** The columns of the unique index a failed statement violated, or null for any other failure (per dialect). */
 export type UniqueViolation = (err: unknown) => readonly string[] | null;
 
 export class PortRepo {
-  constructor(
-    private readonly db: Db,
-    private readonly uniqueViolation: UniqueViolation,
-  ) {}
+  private readonly db: Db;
+  private readonly uniqueViolation: UniqueViolation;
+
+  constructor(db: Db, uniqueViolation: UniqueViolation) {
+    this.db = db;
+    this.uniqueViolation = uniqueViolation;
+  }
 
   async get(id: string): Promise<Port | null> {
     const row = await this.db.selectFrom('ports').selectAll().where('id', '=', id).executeTakeFirst();

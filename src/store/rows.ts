@@ -1,7 +1,7 @@
 /** Row ⇄ domain mapping: the only place that knows column spellings and JSON-in-text columns. */
-import type { IpVersion } from '../domain/ip.js';
-import type { Network, Port, PortStatus, Segment, Subnet, VifType, VnicType } from '../domain/model.js';
-import type { NetworksTable, PortsTable, SegmentsTable, SubnetsTable } from './schema.js';
+import type { IpVersion } from '../domain/ip.ts';
+import type { Network, Port, PortStatus, Segment, Subnet, VifType, VnicType } from '../domain/model.ts';
+import type { NetworksTable, PortsTable, SegmentsTable, SubnetsTable } from './schema.ts';
 
 function json<T>(s: string): T {
   return JSON.parse(s) as T;

@@ -3,9 +3,9 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import { type CompiledQuery, Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
-import { migrateToLatest } from './migrations.js';
-import type { Database } from './schema.js';
-import { type BatchExec, type Batcher, isoSeconds, Store, type UniqueViolation } from './store.js';
+import { migrateToLatest } from './migrations.ts';
+import type { Database } from './schema.ts';
+import { type BatchExec, type Batcher, isoSeconds, Store, type UniqueViolation } from './store.ts';
 
 /** Prepared statements kept per SQL text: Kysely prepares on every execution, which costs a parse each time. */
 const STATEMENT_CACHE_SIZE = 512;

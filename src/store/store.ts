@@ -6,23 +6,23 @@
  */
 import { EventEmitter } from 'node:events';
 import type { CompiledQuery, Kysely } from 'kysely';
-import type { Network, Port, Segment, Subnet } from '../domain/model.js';
-import { type ChangeEvent, Outbox } from './events.js';
-import type { ColumnFilter, Db, SqlPage, Visibility } from './filters.js';
-import { NetworkRepo } from './networks.js';
-import { NodeRepo } from './nodes.js';
-import { PortRepo, type UniqueViolation } from './ports.js';
-import type { NetworkWithSegment } from './rows.js';
-import type { Database } from './schema.js';
-import { SubnetRepo } from './subnets.js';
-import { type SwitchPortRecord, SwitchPortRepo } from './switch-ports.js';
+import type { Network, Port, Segment, Subnet } from '../domain/model.ts';
+import { type ChangeEvent, Outbox } from './events.ts';
+import type { ColumnFilter, Db, SqlPage, Visibility } from './filters.ts';
+import { NetworkRepo } from './networks.ts';
+import { NodeRepo } from './nodes.ts';
+import { PortRepo, type UniqueViolation } from './ports.ts';
+import type { NetworkWithSegment } from './rows.ts';
+import type { Database } from './schema.ts';
+import { SubnetRepo } from './subnets.ts';
+import { type SwitchPortRecord, SwitchPortRepo } from './switch-ports.ts';
 
-export type { ChangeEvent } from './events.js';
-export type { ColumnFilter, Db, SqlPage, Visibility } from './filters.js';
-export type { NodeOperation } from './nodes.js';
-export type { UniqueViolation } from './ports.js';
-export type { NetworkWithSegment } from './rows.js';
-export type { SwitchPortRecord } from './switch-ports.js';
+export type { ChangeEvent } from './events.ts';
+export type { ColumnFilter, Db, SqlPage, Visibility } from './filters.ts';
+export type { NodeOperation } from './nodes.ts';
+export type { UniqueViolation } from './ports.ts';
+export type { NetworkWithSegment } from './rows.ts';
+export type { SwitchPortRecord } from './switch-ports.ts';
 export type { NetworkRepo, NodeRepo, Outbox, PortRepo, SubnetRepo, SwitchPortRepo };
 
 /**
@@ -38,11 +38,10 @@ export class Repos {
   readonly outbox: Outbox;
   private readonly nodeRepo: NodeRepo;
 
-  constructor(
-    protected readonly db: Db,
-    now: () => string,
-    uniqueViolation: UniqueViolation,
-  ) {
+  protected readonly db: Db;
+
+  constructor(db: Db, now: () => string, uniqueViolation: UniqueViolation) {
+    this.db = db;
     this.networks = new NetworkRepo(db);
     this.subnets = new SubnetRepo(db);
     this.ports = new PortRepo(db, uniqueViolation);
@@ -207,16 +206,29 @@ export type Batcher = <T>(fn: (exec: BatchExec) => T) => Promise<T>;
 export class Store extends Repos {
   private readonly feed = new EventEmitter();
 
+  private readonly kysely: Kysely<Database>;
+  readonly dialect: 'sqlite' | 'postgres';
+  private readonly clock: () => string;
+  /** Runs after the database is closed: the adapter's own threads or connections. */
+  private readonly afterClose: () => Promise<void>;
+  private readonly batcher: Batcher | null;
+  private readonly uniqueViolation: UniqueViolation;
+
   constructor(
-    private readonly kysely: Kysely<Database>,
-    readonly dialect: 'sqlite' | 'postgres',
-    private readonly clock: () => string,
-    /** Runs after the database is closed: the adapter's own threads or connections. */
-    private readonly afterClose: () => Promise<void> = async () => {},
-    private readonly batcher: Batcher | null = null,
-    private readonly uniqueViolation: UniqueViolation = () => null,
+    kysely: Kysely<Database>,
+    dialect: 'sqlite' | 'postgres',
+    clock: () => string,
+    afterClose: () => Promise<void> = async () => {},
+    batcher: Batcher | null = null,
+    uniqueViolation: UniqueViolation = () => null,
   ) {
     super(kysely, clock, uniqueViolation);
+    this.kysely = kysely;
+    this.dialect = dialect;
+    this.clock = clock;
+    this.afterClose = afterClose;
+    this.batcher = batcher;
+    this.uniqueViolation = uniqueViolation;
     this.feed.setMaxListeners(0);
   }
 

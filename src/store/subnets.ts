@@ -1,10 +1,14 @@
 /** Subnets. */
-import type { Subnet } from '../domain/model.js';
-import { applyFilters, applyPage, type ColumnFilter, type Db, type SqlPage, type Visibility } from './filters.js';
-import { subnetFromRow, subnetToRow } from './rows.js';
+import type { Subnet } from '../domain/model.ts';
+import { applyFilters, applyPage, type ColumnFilter, type Db, type SqlPage, type Visibility } from './filters.ts';
+import { subnetFromRow, subnetToRow } from './rows.ts';
 
 export class SubnetRepo {
-  constructor(private readonly db: Db) {}
+  private readonly db: Db;
+
+  constructor(db: Db) {
+    this.db = db;
+  }
 
   async get(id: string): Promise<Subnet | null> {
     const row = await this.db.selectFrom('subnets').selectAll().where('id', '=', id).executeTakeFirst();

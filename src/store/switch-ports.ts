@@ -1,5 +1,5 @@
 /** Switch ports' desired and observed state, and LAG names (the reconciler's tables). */
-import type { Db } from './filters.js';
+import type { Db } from './filters.ts';
 
 export interface SwitchPortRecord {
   readonly switchName: string;
@@ -11,10 +11,13 @@ export interface SwitchPortRecord {
 }
 
 export class SwitchPortRepo {
-  constructor(
-    private readonly db: Db,
-    private readonly now: () => string,
-  ) {}
+  private readonly db: Db;
+  private readonly now: () => string;
+
+  constructor(db: Db, now: () => string) {
+    this.db = db;
+    this.now = now;
+  }
 
   async list(switchName?: string): Promise<SwitchPortRecord[]> {
     let q = this.db.selectFrom('switch_ports').selectAll();

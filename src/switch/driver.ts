@@ -1,6 +1,6 @@
 /** The only switch type the reconciler sees (docs/architecture.md §4). */
-import type { ObservedPorts, SwitchOp } from '../domain/switch-plan.js';
-import type { SwitchPortName } from '../domain/values.js';
+import type { ObservedPorts, SwitchOp } from '../domain/switch-plan.ts';
+import type { SwitchPortName } from '../domain/values.ts';
 
 export type SwitchIdentity =
   | { readonly kind: 'mac'; readonly value: string }

@@ -13,9 +13,9 @@
  * - A bond is a Port with several Interfaces (or a `bond_mode`); its members report as members, their VLANs
  *   are the bond's.
  */
-import type { LagMode, LagSettings, ObservedPort, ObservedPorts } from '../domain/switch-plan.js';
-import { parseVlan, type SwitchPortName, type Vlan } from '../domain/values.js';
-import type { SwitchIdentity } from './driver.js';
+import type { LagMode, LagSettings, ObservedPort, ObservedPorts } from '../domain/switch-plan.ts';
+import { parseVlan, type SwitchPortName, type Vlan } from '../domain/values.ts';
+import type { SwitchIdentity } from './driver.ts';
 
 export interface PortRow {
   readonly uuid: string;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { freeTcpPort, run, start, stop, tryRun, until } from '../helpers/sh.js';
+import { freeTcpPort, run, start, stop, tryRun, until } from '../helpers/sh.ts';
 
 const BMNET = join(import.meta.dirname, '../../bin/bmnet');
 const dir = mkdtempSync(join(tmpdir(), 'bmnet-serve-'));

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type Body, startBmnet, type TestBmnet } from '../helpers/bmnet.js';
-import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.js';
-import { until } from '../helpers/sh.js';
+import { type Body, startBmnet, type TestBmnet } from '../helpers/bmnet.ts';
+import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.ts';
+import { until } from '../helpers/sh.ts';
 
 const Q = 996;
 const NODE = '5a3c1e0b-9b7e-4b55-8f3e-2f1c0e9d8a71';

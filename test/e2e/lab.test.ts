@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { freeTcpPort, run, start, stop, until } from '../helpers/sh.js';
+import { freeTcpPort, run, start, stop, until } from '../helpers/sh.ts';
 
 const BMNET = join(import.meta.dirname, '../../bin/bmnet');
 let dir = '';

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { type Body, startBmnet, type TestBmnet } from '../helpers/bmnet.js';
-import { run, tryRun } from '../helpers/sh.js';
+import { type Body, startBmnet, type TestBmnet } from '../helpers/bmnet.ts';
+import { run, tryRun } from '../helpers/sh.ts';
 
 const OPENSTACK = '/usr/bin/openstack';
 

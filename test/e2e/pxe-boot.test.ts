@@ -14,11 +14,11 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Body, startBmnet, type TestBmnet } from '../helpers/bmnet.js';
-import { uniqueName } from '../helpers/netns.js';
-import { type OvsTestbed, removeStale, startOvs, type TestHost, torConfigYaml } from '../helpers/ovs-testbed.js';
-import { type PxeVm, requireQemu, startPxeVm } from '../helpers/qemu.js';
-import { isRoot, run, start, stop, tryRun, until } from '../helpers/sh.js';
+import { type Body, startBmnet, type TestBmnet } from '../helpers/bmnet.ts';
+import { uniqueName } from '../helpers/netns.ts';
+import { type OvsTestbed, removeStale, startOvs, type TestHost, torConfigYaml } from '../helpers/ovs-testbed.ts';
+import { type PxeVm, requireQemu, startPxeVm } from '../helpers/qemu.ts';
+import { isRoot, run, start, stop, tryRun, until } from '../helpers/sh.ts';
 
 const skip = isRoot() ? false : 'needs root (namespaces, Open vSwitch, QEMU taps)';
 const Q = 997; // the switch's VLAN for unbound ports

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkOne, type FuzzStats, mutate, prng, seedPackets } from '../unit/dhcp/mutate.js';
+import { checkOne, type FuzzStats, mutate, prng, seedPackets } from '../unit/dhcp/mutate.ts';
 
 const COUNT = 100_000;
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Json, JsonStreamReader } from '../../src/switch/ovsdb/protocol.js';
+import { type Json, JsonStreamReader } from '../../src/switch/ovsdb/protocol.ts';
 
 const COUNT = 3000;
 

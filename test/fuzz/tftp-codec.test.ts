@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodePacket, encodePacket, type TftpPacket } from '../../src/boot/tftp/codec.js';
+import { decodePacket, encodePacket, type TftpPacket } from '../../src/boot/tftp/codec.ts';
 
 const ITERATIONS = 60_000;
 const SEED = Number(process.env.TFTP_FUZZ_SEED ?? 0x7f7b00);

@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodePacket, type TftpPacket } from '../../src/boot/tftp/codec.js';
+import { decodePacket, type TftpPacket } from '../../src/boot/tftp/codec.ts';
 import {
   DEFAULT_SESSION_LIMITS,
   negotiateOptions,
   ReadSession,
   type SessionAction,
   WriteSession,
-} from '../../src/boot/tftp/session.js';
+} from '../../src/boot/tftp/session.ts';
 
 const SEED = Number(process.env.TFTP_FUZZ_SEED ?? 0x5e5510);
 const SESSIONS = 400;

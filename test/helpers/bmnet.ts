@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../../src/config/load.js';
-import { silentLogger } from '../../src/logging.js';
-import { type Running, serve } from '../../src/main.js';
-import { until } from './sh.js';
+import { parseConfig } from '../../src/config/load.ts';
+import { silentLogger } from '../../src/logging.ts';
+import { type Running, serve } from '../../src/main.ts';
+import { until } from './sh.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read deep into Neutron JSON responses
 export type Body = any;

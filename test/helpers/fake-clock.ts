@@ -1,5 +1,5 @@
 /** A clock the test moves by hand (an I/O boundary fake, docs/conventions.md, Tests): timers fire only in `advance`. */
-import type { Clock } from '../../src/clock.js';
+import type { Clock } from '../../src/clock.ts';
 
 interface Timer {
   readonly at: number;

@@ -3,10 +3,10 @@
  * it applies ops to its port table, records every batch, and can be told to reject a batch, to be
  * unreachable, or have a port changed by hand (drift).
  */
-import { SwitchRejected, SwitchUnreachable } from '../../src/domain/errors.js';
-import type { ObservedPort, ObservedPorts, SwitchOp } from '../../src/domain/switch-plan.js';
-import type { SwitchPortName, Vlan } from '../../src/domain/values.js';
-import type { SwitchDriver, SwitchIdentity } from '../../src/switch/driver.js';
+import { SwitchRejected, SwitchUnreachable } from '../../src/domain/errors.ts';
+import type { ObservedPort, ObservedPorts, SwitchOp } from '../../src/domain/switch-plan.ts';
+import type { SwitchPortName, Vlan } from '../../src/domain/values.ts';
+import type { SwitchDriver, SwitchIdentity } from '../../src/switch/driver.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -22,11 +22,10 @@ export class FakeSwitch implements SwitchDriver {
   isUnreachable = false;
   reads = 0;
 
-  constructor(
-    readonly name: string,
-    ports: readonly string[],
-    untagged: number | null,
-  ) {
+  readonly name: string;
+
+  constructor(name: string, ports: readonly string[], untagged: number | null) {
+    this.name = name;
     for (const p of ports) this.setPort(p, { untagged: untagged as Vlan | null });
   }
 

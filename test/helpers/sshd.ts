@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
-import { freeTcpPort, isAlive, run, start, stop, tryRun, until } from './sh.js';
+import { freeTcpPort, isAlive, run, start, stop, tryRun, until } from './sh.ts';
 
 const SSHD = '/usr/sbin/sshd';
 const DIR_PREFIX = 'bmnet-sshd-';

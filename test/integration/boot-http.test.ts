@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Registry } from 'prom-client';
-import { type HttpBootEvent, type HttpBootServer, startHttpBootServer } from '../../src/boot/http.js';
-import { silentLogger } from '../../src/logging.js';
-import { isAlive, run, tryRun, until } from '../helpers/sh.js';
+import { type HttpBootEvent, type HttpBootServer, startHttpBootServer } from '../../src/boot/http.ts';
+import { silentLogger } from '../../src/logging.ts';
+import { isAlive, run, tryRun, until } from '../helpers/sh.ts';
 
 const PREFIX = 'bmnet-http-';
 let dir = '';

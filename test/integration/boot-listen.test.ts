@@ -8,10 +8,10 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { BootService, type BootTraceEntry } from '../../src/boot/service.js';
-import { parseConfig } from '../../src/config/load.js';
-import { silentLogger } from '../../src/logging.js';
-import { isAlive, run, tryRun, until } from '../helpers/sh.js';
+import { BootService, type BootTraceEntry } from '../../src/boot/service.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { silentLogger } from '../../src/logging.ts';
+import { isAlive, run, tryRun, until } from '../helpers/sh.ts';
 
 let dir = '';
 let service: BootService | undefined;

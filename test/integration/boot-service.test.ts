@@ -11,11 +11,11 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { BootService, type BootTraceEntry } from '../../src/boot/service.js';
-import { parseConfig } from '../../src/config/load.js';
-import { silentLogger } from '../../src/logging.js';
-import { addNamespace, addVeth, deleteNamespace, namespaceName, removeStaleNamespaces } from '../helpers/netns.js';
-import { isAlive, isRoot, run, start, stop, tryRun, until } from '../helpers/sh.js';
+import { BootService, type BootTraceEntry } from '../../src/boot/service.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { silentLogger } from '../../src/logging.ts';
+import { addNamespace, addVeth, deleteNamespace, namespaceName, removeStaleNamespaces } from '../helpers/netns.ts';
+import { isAlive, isRoot, run, start, stop, tryRun, until } from '../helpers/sh.ts';
 
 const skip = isRoot() ? false : 'needs root (namespaces)';
 const SERVER = '10.77.0.1';

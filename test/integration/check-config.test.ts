@@ -10,9 +10,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type OvsTestbed, removeStale, startOvs } from '../helpers/ovs-testbed.js';
-import { freeTcpPort, isAlive, isRoot, start, stop, tryRun, until } from '../helpers/sh.js';
-import { removeStaleSshd, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { type OvsTestbed, removeStale, startOvs } from '../helpers/ovs-testbed.ts';
+import { freeTcpPort, isAlive, isRoot, start, stop, tryRun, until } from '../helpers/sh.ts';
+import { removeStaleSshd, startSshd, type TestSshd } from '../helpers/sshd.ts';
 
 const BMNET = join(import.meta.dirname, '../../bin/bmnet');
 const skip = !isRoot() && 'needs root (Open vSwitch, sshd)';

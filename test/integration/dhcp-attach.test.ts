@@ -9,12 +9,12 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { parseConfig } from '../../src/config/load.js';
-import { silentLogger } from '../../src/logging.js';
-import { type Running, serve } from '../../src/main.js';
-import type { Body } from '../helpers/bmnet.js';
-import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.js';
-import { isRoot, run, tryRun, until } from '../helpers/sh.js';
+import { parseConfig } from '../../src/config/load.ts';
+import { silentLogger } from '../../src/logging.ts';
+import { type Running, serve } from '../../src/main.ts';
+import type { Body } from '../helpers/bmnet.ts';
+import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.ts';
+import { isRoot, run, tryRun, until } from '../helpers/sh.ts';
 
 const skip = isRoot() ? false : 'needs root (namespaces, Open vSwitch)';
 

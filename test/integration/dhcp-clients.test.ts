@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Registry } from 'prom-client';
-import { MemoryDhcpState, type NetworkConfig } from '../../src/dhcp/memory-state.js';
-import type { Reservation, SubnetView } from '../../src/dhcp/model.js';
-import { openNamespaceSocket } from '../../src/dhcp/netns-socket.js';
-import { createDhcpMetrics, type DhcpServer, startDhcpServer } from '../../src/dhcp/server.js';
-import { DhcpSocketUnavailable } from '../../src/domain/errors.js';
-import { type Mac, parseMac } from '../../src/domain/values.js';
-import { silentLogger } from '../../src/logging.js';
+import { MemoryDhcpState, type NetworkConfig } from '../../src/dhcp/memory-state.ts';
+import type { Reservation, SubnetView } from '../../src/dhcp/model.ts';
+import { openNamespaceSocket } from '../../src/dhcp/netns-socket.ts';
+import { createDhcpMetrics, type DhcpServer, startDhcpServer } from '../../src/dhcp/server.ts';
+import { DhcpSocketUnavailable } from '../../src/domain/errors.ts';
+import { type Mac, parseMac } from '../../src/domain/values.ts';
+import { silentLogger } from '../../src/logging.ts';
 import {
   addNamespace,
   addVeth,
@@ -25,8 +25,8 @@ import {
   namespaceName,
   removeStaleNamespaces,
   uniqueName,
-} from '../helpers/netns.js';
-import { isRoot, run, start, stop, tryRun, until } from '../helpers/sh.js';
+} from '../helpers/netns.ts';
+import { isRoot, run, start, stop, tryRun, until } from '../helpers/sh.ts';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
 

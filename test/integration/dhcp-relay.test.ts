@@ -9,10 +9,10 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { parseConfig } from '../../src/config/load.js';
-import { silentLogger } from '../../src/logging.js';
-import { type Running, serve } from '../../src/main.js';
-import { type Body, callOk } from '../helpers/bmnet.js';
+import { parseConfig } from '../../src/config/load.ts';
+import { silentLogger } from '../../src/logging.ts';
+import { type Running, serve } from '../../src/main.ts';
+import { type Body, callOk } from '../helpers/bmnet.ts';
 import {
   addNamespace,
   addVeth,
@@ -20,8 +20,8 @@ import {
   namespaceName,
   removeStaleNamespaces,
   uniqueName,
-} from '../helpers/netns.js';
-import { isRoot, run, start, stop, tryRun, until } from '../helpers/sh.js';
+} from '../helpers/netns.ts';
+import { isRoot, run, start, stop, tryRun, until } from '../helpers/sh.ts';
 
 const skip = isRoot() ? false : 'needs root (network namespaces)';
 

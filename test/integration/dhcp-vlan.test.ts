@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Registry } from 'prom-client';
-import { MemoryDhcpState } from '../../src/dhcp/memory-state.js';
-import { openNamespaceSocket } from '../../src/dhcp/netns-socket.js';
-import { createDhcpMetrics, type DhcpServer, startDhcpServer } from '../../src/dhcp/server.js';
-import { type Mac, parseMac } from '../../src/domain/values.js';
-import { silentLogger } from '../../src/logging.js';
-import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.js';
-import { isRoot, run, tryRun } from '../helpers/sh.js';
+import { MemoryDhcpState } from '../../src/dhcp/memory-state.ts';
+import { openNamespaceSocket } from '../../src/dhcp/netns-socket.ts';
+import { createDhcpMetrics, type DhcpServer, startDhcpServer } from '../../src/dhcp/server.ts';
+import { type Mac, parseMac } from '../../src/domain/values.ts';
+import { silentLogger } from '../../src/logging.ts';
+import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.ts';
+import { isRoot, run, tryRun } from '../helpers/sh.ts';
 
 const skip = isRoot() ? false : 'needs root (namespaces, Open vSwitch)';
 

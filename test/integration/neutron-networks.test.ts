@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startBmnet, type TestBmnet } from '../helpers/bmnet.js';
+import { startBmnet, type TestBmnet } from '../helpers/bmnet.ts';
 
 const PHYSNETS = `network:
   physnets:

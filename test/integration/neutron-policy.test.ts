@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type Body, startBmnet, type TestBmnet } from '../helpers/bmnet.js';
+import { type Body, startBmnet, type TestBmnet } from '../helpers/bmnet.ts';
 
 const TOKENS = `auth:
   mode: token

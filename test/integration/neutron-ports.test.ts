@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type Body, startBmnet, type TestBmnet } from '../helpers/bmnet.js';
+import { type Body, startBmnet, type TestBmnet } from '../helpers/bmnet.ts';
 
 const LLI = {
   local_link_information: [{ switch_id: '52:54:00:aa:bb:cc', port_id: 'Ethernet1/1', switch_info: 'tor-1' }],

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { removeStale, startOvs } from '../helpers/ovs-testbed.js';
-import { isRoot, until } from '../helpers/sh.js';
+import { removeStale, startOvs } from '../helpers/ovs-testbed.ts';
+import { isRoot, until } from '../helpers/sh.ts';
 
 test('the OVS testbed isolates access ports by VLAN', { skip: !isRoot() && 'needs root' }, async (t) => {
   await removeStale();

@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Body } from '../helpers/bmnet.js';
-import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.js';
-import { freeTcpPort, start, stop, until } from '../helpers/sh.js';
+import type { Body } from '../helpers/bmnet.ts';
+import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.ts';
+import { freeTcpPort, start, stop, until } from '../helpers/sh.ts';
 
 const BMNET = join(import.meta.dirname, '../../bin/bmnet');
 const Q = 999;

@@ -8,9 +8,9 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startBmnet, type TestBmnet } from '../helpers/bmnet.js';
-import { type OvsTestbed, removeStale, startOvs, type TestHost, torConfigYaml } from '../helpers/ovs-testbed.js';
-import { run, tryRun, until } from '../helpers/sh.js';
+import { startBmnet, type TestBmnet } from '../helpers/bmnet.ts';
+import { type OvsTestbed, removeStale, startOvs, type TestHost, torConfigYaml } from '../helpers/ovs-testbed.ts';
+import { run, tryRun, until } from '../helpers/sh.ts';
 
 const Q = 994;
 let ovs: OvsTestbed;

@@ -1,9 +1,9 @@
 /** `drift: report`: a change made by hand is found by the periodic resync and reported, not repaired. */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type Body, startBmnet, type TestBmnet } from '../helpers/bmnet.js';
-import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.js';
-import { until } from '../helpers/sh.js';
+import { type Body, startBmnet, type TestBmnet } from '../helpers/bmnet.ts';
+import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.ts';
+import { until } from '../helpers/sh.ts';
 
 let ovs: OvsTestbed;
 let b: TestBmnet;

@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type Body, startBmnet, type TestBmnet } from '../helpers/bmnet.js';
-import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.js';
-import { until } from '../helpers/sh.js';
-import { removeStaleSshd, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { type Body, startBmnet, type TestBmnet } from '../helpers/bmnet.ts';
+import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.ts';
+import { until } from '../helpers/sh.ts';
+import { removeStaleSshd, startSshd, type TestSshd } from '../helpers/sshd.ts';
 
 const Q = 998;
 

@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStore } from '../../src/store/sqlite.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'bmnet-checkpoint-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,15 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { SwitchRejected, SwitchUnreachable } from '../../src/domain/errors.js';
-import { parseSwitchPortName, parseVlan, type SwitchPortName } from '../../src/domain/values.js';
-import { silentLogger } from '../../src/logging.js';
-import { SshDriver } from '../../src/switch/ssh/driver.js';
-import { ovsProfile } from '../../src/switch/ssh/profiles/ovs-linux.js';
-import { SshTransport } from '../../src/switch/ssh/transport.js';
-import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.js';
-import { isRoot, until } from '../helpers/sh.js';
-import { removeStaleSshd, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { SwitchRejected, SwitchUnreachable } from '../../src/domain/errors.ts';
+import { parseSwitchPortName, parseVlan, type SwitchPortName } from '../../src/domain/values.ts';
+import { silentLogger } from '../../src/logging.ts';
+import { SshDriver } from '../../src/switch/ssh/driver.ts';
+import { ovsProfile } from '../../src/switch/ssh/profiles/ovs-linux.ts';
+import { SshTransport } from '../../src/switch/ssh/transport.ts';
+import { type OvsTestbed, removeStale, startOvs, type TestHost } from '../helpers/ovs-testbed.ts';
+import { isRoot, until } from '../helpers/sh.ts';
+import { removeStaleSshd, startSshd, type TestSshd } from '../helpers/sshd.ts';
 
 const QUARANTINE = parseVlan(4000);
 const skip = isRoot() ? false : 'needs root (namespaces, OVS, sshd)';

@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { MacAddressInUse } from '../../src/domain/errors.js';
-import type { Network, Port, Segment, Subnet } from '../../src/domain/model.js';
-import type { Node } from '../../src/domain/node.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
-import type { Store } from '../../src/store/store.js';
+import { MacAddressInUse } from '../../src/domain/errors.ts';
+import type { Network, Port, Segment, Subnet } from '../../src/domain/model.ts';
+import type { Node } from '../../src/domain/node.ts';
+import { openSqliteStore } from '../../src/store/sqlite.ts';
+import type { Store } from '../../src/store/store.ts';
 
 const T = '2026-12-07T00:00:00Z';
 const std = { projectId: 'p1', description: '', createdAt: T, updatedAt: T, revisionNumber: 1, tags: [] };

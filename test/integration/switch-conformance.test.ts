@@ -4,18 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { SwitchRejected } from '../../src/domain/errors.js';
-import type { SwitchOp } from '../../src/domain/switch-plan.js';
-import { parseVlan, type SwitchPortName } from '../../src/domain/values.js';
-import { silentLogger } from '../../src/logging.js';
-import type { SwitchDriver } from '../../src/switch/driver.js';
-import { OvsdbClient, parseOvsdbRemote } from '../../src/switch/ovsdb/client.js';
-import { OvsdbDriver } from '../../src/switch/ovsdb/driver.js';
-import { SshDriver } from '../../src/switch/ssh/driver.js';
-import { ovsProfile } from '../../src/switch/ssh/profiles/ovs-linux.js';
-import { SshTransport } from '../../src/switch/ssh/transport.js';
-import { type OvsTestbed, removeStale, startOvs } from '../helpers/ovs-testbed.js';
-import { removeStaleSshd, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { SwitchRejected } from '../../src/domain/errors.ts';
+import type { SwitchOp } from '../../src/domain/switch-plan.ts';
+import { parseVlan, type SwitchPortName } from '../../src/domain/values.ts';
+import { silentLogger } from '../../src/logging.ts';
+import type { SwitchDriver } from '../../src/switch/driver.ts';
+import { OvsdbClient, parseOvsdbRemote } from '../../src/switch/ovsdb/client.ts';
+import { OvsdbDriver } from '../../src/switch/ovsdb/driver.ts';
+import { SshDriver } from '../../src/switch/ssh/driver.ts';
+import { ovsProfile } from '../../src/switch/ssh/profiles/ovs-linux.ts';
+import { SshTransport } from '../../src/switch/ssh/transport.ts';
+import { type OvsTestbed, removeStale, startOvs } from '../helpers/ovs-testbed.ts';
+import { removeStaleSshd, startSshd, type TestSshd } from '../helpers/sshd.ts';
 
 const Q = parseVlan(990);
 const V = parseVlan;

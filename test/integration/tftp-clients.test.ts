@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Registry } from 'prom-client';
-import { startTftpServer, type TftpEvent, type TftpServer } from '../../src/boot/tftp/server.js';
-import { silentLogger } from '../../src/logging.js';
-import { isAlive, run, tryRun, until } from '../helpers/sh.js';
+import { startTftpServer, type TftpEvent, type TftpServer } from '../../src/boot/tftp/server.ts';
+import { silentLogger } from '../../src/logging.ts';
+import { isAlive, run, tryRun, until } from '../helpers/sh.ts';
 
 const PREFIX = 'bmnet-tftp-';
 let dir = '';

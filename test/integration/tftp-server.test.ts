@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Registry } from 'prom-client';
-import { decodePacket, ErrorCode, encodePacket, type TftpOption } from '../../src/boot/tftp/codec.js';
-import { startTftpServer, type TftpEvent, type TftpServer } from '../../src/boot/tftp/server.js';
-import { silentLogger } from '../../src/logging.js';
-import { isAlive, run, until } from '../helpers/sh.js';
+import { decodePacket, ErrorCode, encodePacket, type TftpOption } from '../../src/boot/tftp/codec.ts';
+import { startTftpServer, type TftpEvent, type TftpServer } from '../../src/boot/tftp/server.ts';
+import { silentLogger } from '../../src/logging.ts';
+import { isAlive, run, until } from '../helpers/sh.ts';
 
 let dir = '';
 const servers: TftpServer[] = [];

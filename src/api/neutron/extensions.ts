@@ -1,6 +1,6 @@
 /** The API extensions bmnet implements, as `GET /v2.0/extensions` lists them. */
-import { ExtensionNotFound } from '../../domain/errors.js';
-import type { JsonObject } from '../wire.js';
+import { ExtensionNotFound } from '../../domain/errors.ts';
+import type { JsonObject } from '../wire.ts';
 
 const UPDATED = '2026-11-26T00:00:00-00:00';
 

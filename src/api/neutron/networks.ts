@@ -7,15 +7,15 @@ import {
   NetworkNotFound,
   PolicyNotAuthorized,
   VlanIdInUse,
-} from '../../domain/errors.js';
-import { type Caller, DHCP_DEVICE_OWNER, type Network, type NetworkType, type Segment } from '../../domain/model.js';
-import { assertMaySet, canSeeNetwork, owningProject, seesAll } from '../../domain/policy.js';
-import { allocateVlan } from '../../domain/vlan-pool.js';
-import type { NetworkWithSegment, Tx } from '../../store/store.js';
-import type { ApiContext } from '../context.js';
-import { type Filterable, type ListQuery, sqlPageOf } from '../query.js';
-import { checkKnown, type JsonObject, networkToWire, toBool, toInt, toStr, toStringList } from '../wire.js';
-import { checkRevision } from './revision.js';
+} from '../../domain/errors.ts';
+import { type Caller, DHCP_DEVICE_OWNER, type Network, type NetworkType, type Segment } from '../../domain/model.ts';
+import { assertMaySet, canSeeNetwork, owningProject, seesAll } from '../../domain/policy.ts';
+import { allocateVlan } from '../../domain/vlan-pool.ts';
+import type { NetworkWithSegment, Tx } from '../../store/store.ts';
+import type { ApiContext } from '../context.ts';
+import { type Filterable, type ListQuery, sqlPageOf } from '../query.ts';
+import { checkKnown, type JsonObject, networkToWire, toBool, toInt, toStr, toStringList } from '../wire.ts';
+import { checkRevision } from './revision.ts';
 
 const CREATE = new Set([
   'name',

@@ -5,12 +5,12 @@
  * Checks that need the stored port or the store (a MAC in use, IPAM, a bare-metal profile whose VNIC type
  * comes from the stored port) stay with the handler in `ports.ts`.
  */
-import { validateExtraDhcpOpt } from '../../dhcp/extra-dhcp-opts.js';
-import { InvalidInput } from '../../domain/errors.js';
-import type { Caller, VnicType } from '../../domain/model.js';
-import { assertMaySet } from '../../domain/policy.js';
-import type { ExtraDhcpOptChange, PortPatch } from '../../domain/port-patch.js';
-import { type Mac, parseMac } from '../../domain/values.js';
+import { validateExtraDhcpOpt } from '../../dhcp/extra-dhcp-opts.ts';
+import { InvalidInput } from '../../domain/errors.ts';
+import type { Caller, VnicType } from '../../domain/model.ts';
+import { assertMaySet } from '../../domain/policy.ts';
+import type { ExtraDhcpOptChange, PortPatch } from '../../domain/port-patch.ts';
+import { type Mac, parseMac } from '../../domain/values.ts';
 import {
   checkBaremetalProfile,
   checkKnown,
@@ -25,7 +25,7 @@ import {
   toStringList,
   toStrOrEmpty,
   toVnicType,
-} from '../wire.js';
+} from '../wire.ts';
 
 const COMMON = [
   'name',

@@ -9,21 +9,21 @@ import {
   MacAddressInUse,
   PortBound,
   PortNotFound,
-} from '../../domain/errors.js';
-import { cidrContains, cidrLast, formatIp, ipSortKey, parseCidr, parseIp } from '../../domain/ip.js';
-import { lowestFree, poolRanges } from '../../domain/ipam.js';
-import { generateMac } from '../../domain/mac.js';
-import type { Caller, FixedIp, Network, Port, Subnet } from '../../domain/model.js';
-import { assertCanUseNetwork, canSeeOwned, owningProject, seesAll } from '../../domain/policy.js';
-import { mergeExtraDhcpOpts, patchPort } from '../../domain/port-patch.js';
-import { isMac, parseMac } from '../../domain/values.js';
-import type { Tx } from '../../store/store.js';
-import type { ApiContext } from '../context.js';
-import { type Filterable, type ListQuery, sqlPageOf } from '../query.js';
-import { checkBaremetalProfile, type FixedIpRequest, type JsonObject, portToWire } from '../wire.js';
-import { visibleNetwork } from './networks.js';
-import { parsePortCreate, parsePortUpdate } from './port-body.js';
-import { checkRevision } from './revision.js';
+} from '../../domain/errors.ts';
+import { cidrContains, cidrLast, formatIp, ipSortKey, parseCidr, parseIp } from '../../domain/ip.ts';
+import { lowestFree, poolRanges } from '../../domain/ipam.ts';
+import { generateMac } from '../../domain/mac.ts';
+import type { Caller, FixedIp, Network, Port, Subnet } from '../../domain/model.ts';
+import { assertCanUseNetwork, canSeeOwned, owningProject, seesAll } from '../../domain/policy.ts';
+import { mergeExtraDhcpOpts, patchPort } from '../../domain/port-patch.ts';
+import { isMac, parseMac } from '../../domain/values.ts';
+import type { Tx } from '../../store/store.ts';
+import type { ApiContext } from '../context.ts';
+import { type Filterable, type ListQuery, sqlPageOf } from '../query.ts';
+import { checkBaremetalProfile, type FixedIpRequest, type JsonObject, portToWire } from '../wire.ts';
+import { visibleNetwork } from './networks.ts';
+import { parsePortCreate, parsePortUpdate } from './port-body.ts';
+import { checkRevision } from './revision.ts';
 
 export const PORT_FILTERS: Readonly<Record<string, Filterable>> = {
   id: { kind: 'string', column: 'id' },

@@ -1,5 +1,5 @@
 /** `If-Match: revision_number=N` (the revision-if-match extension). */
-import { HTTPBadRequest, RevisionNumberConstraintFailed } from '../../domain/errors.js';
+import { HTTPBadRequest, RevisionNumberConstraintFailed } from '../../domain/errors.ts';
 
 export function checkRevision(ifMatch: string | undefined, current: number): void {
   if (!ifMatch) return;

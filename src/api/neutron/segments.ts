@@ -1,10 +1,10 @@
 /** Segments (read-only here): what Ironic reads to learn a subnet's physnet. */
-import { SegmentNotFound } from '../../domain/errors.js';
-import type { Caller } from '../../domain/model.js';
-import { canSeeNetwork, mayUsePrivileged } from '../../domain/policy.js';
-import type { ApiContext } from '../context.js';
-import type { Filterable, ListQuery } from '../query.js';
-import { type JsonObject, segmentToWire } from '../wire.js';
+import { SegmentNotFound } from '../../domain/errors.ts';
+import type { Caller } from '../../domain/model.ts';
+import { canSeeNetwork, mayUsePrivileged } from '../../domain/policy.ts';
+import type { ApiContext } from '../context.ts';
+import type { Filterable, ListQuery } from '../query.ts';
+import { type JsonObject, segmentToWire } from '../wire.ts';
 
 export const SEGMENT_FILTERS: Readonly<Record<string, Filterable>> = {
   id: { kind: 'string', column: 'id' },

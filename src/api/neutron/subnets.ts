@@ -1,13 +1,13 @@
 /** Subnets: CIDR, gateway, allocation pools, DNS, host routes, DHCP flag. */
 
-import { InvalidInput, PolicyNotAuthorized, SubnetInUse, SubnetNotFound, SubnetOverlap } from '../../domain/errors.js';
-import { cidrsOverlap, normalizeIp, parseCidr } from '../../domain/ip.js';
-import { defaultAllocationPools, defaultGateway, validateAllocationPools, validateGateway } from '../../domain/ipam.js';
-import { type Caller, DHCP_DEVICE_OWNER, type Subnet } from '../../domain/model.js';
-import { canSeeNetwork, owningProject, seesAll } from '../../domain/policy.js';
-import type { Tx } from '../../store/store.js';
-import type { ApiContext } from '../context.js';
-import { type Filterable, type ListQuery, sqlPageOf } from '../query.js';
+import { InvalidInput, PolicyNotAuthorized, SubnetInUse, SubnetNotFound, SubnetOverlap } from '../../domain/errors.ts';
+import { cidrsOverlap, normalizeIp, parseCidr } from '../../domain/ip.ts';
+import { defaultAllocationPools, defaultGateway, validateAllocationPools, validateGateway } from '../../domain/ipam.ts';
+import { type Caller, DHCP_DEVICE_OWNER, type Subnet } from '../../domain/model.ts';
+import { canSeeNetwork, owningProject, seesAll } from '../../domain/policy.ts';
+import type { Tx } from '../../store/store.ts';
+import type { ApiContext } from '../context.ts';
+import { type Filterable, type ListQuery, sqlPageOf } from '../query.ts';
 import {
   checkKnown,
   type JsonObject,
@@ -19,9 +19,9 @@ import {
   toPools,
   toStr,
   toStringList,
-} from '../wire.js';
-import { visibleNetwork } from './networks.js';
-import { checkRevision } from './revision.js';
+} from '../wire.ts';
+import { visibleNetwork } from './networks.ts';
+import { checkRevision } from './revision.ts';
 
 const CREATE = new Set([
   'name',

@@ -4,16 +4,20 @@
  * for its transfers and not kept.
  */
 import { readFile } from 'node:fs/promises';
-import type { TransferMode } from './codec.js';
-import { toNetascii } from './codec.js';
-import type { RootFile } from './root.js';
+import type { TransferMode } from './codec.ts';
+import { toNetascii } from './codec.ts';
+import type { RootFile } from './root.ts';
 
 export class FileCache {
   private readonly entries = new Map<string, Uint8Array>();
   private readonly reading = new Map<string, Promise<Uint8Array>>();
   private bytes = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  private readonly maxBytes: number;
+
+  constructor(maxBytes: number) {
+    this.maxBytes = maxBytes;
+  }
 
   /** The file's content as sent in `mode` (netascii converts line ends). */
   async content(file: RootFile, mode: TransferMode): Promise<Uint8Array> {

@@ -9,7 +9,7 @@
 import { constants } from 'node:fs';
 import { access, lstat, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, sep } from 'node:path';
-import { ErrorCode } from './codec.js';
+import { ErrorCode } from './codec.ts';
 
 /** A request path after `normalizeRequestPath`: relative, `/`-separated, no `.`/`..` segments. */
 export type RequestPath = string & { readonly __brand: 'TftpRequestPath' };

@@ -7,10 +7,10 @@ import type dgram from 'node:dgram';
 import { link, realpath, unlink, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { Counter, type Registry } from 'prom-client';
-import type { Logger } from '../../logging.js';
-import { decodePacket, ErrorCode, encodeError, fromNetascii, type TftpOption, type TransferMode } from './codec.js';
-import { FileCache } from './file-cache.js';
-import { findInRoot, findWriteTarget, normalizeRequestPath, REFUSAL_ERROR, type RequestPath } from './root.js';
+import type { Logger } from '../../logging.ts';
+import { decodePacket, ErrorCode, encodeError, fromNetascii, type TftpOption, type TransferMode } from './codec.ts';
+import { FileCache } from './file-cache.ts';
+import { findInRoot, findWriteTarget, normalizeRequestPath, REFUSAL_ERROR, type RequestPath } from './root.ts';
 import {
   type FailureReason,
   negotiateOptions,
@@ -20,8 +20,8 @@ import {
   type SessionLimits,
   type TransferSession,
   WriteSession,
-} from './session.js';
-import { bindListenSocket, localTransferSockets, type TransferSockets } from './sockets.js';
+} from './session.ts';
+import { bindListenSocket, localTransferSockets, type TransferSockets } from './sockets.ts';
 
 export interface TftpClient {
   readonly address: string;

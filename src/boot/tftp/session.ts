@@ -3,7 +3,7 @@
  * client, a timer that fired, each with the current time), actions out (send bytes, arm the timer,
  * done, failed). `server.ts` owns the socket and the timer and carries the actions out.
  */
-import { InvalidInput } from '../../domain/errors.js';
+import { InvalidInput } from '../../domain/errors.ts';
 import {
   ErrorCode,
   encodeAck,
@@ -14,7 +14,7 @@ import {
   OptionName,
   type TftpOption,
   type TftpPacket,
-} from './codec.js';
+} from './codec.ts';
 
 export interface SessionLimits {
   /** Largest `blksize` granted (RFC 2348); 1468 fills a 1500-byte MTU (1500 − 20 IP − 8 UDP − 4 TFTP). */
@@ -166,11 +166,10 @@ export class ReadSession implements TransferSession {
   private deadlineMs = 0;
   private startedMs = 0;
 
-  constructor(
-    private readonly content: Uint8Array,
-    negotiated: Negotiated,
-    limits: SessionLimits,
-  ) {
+  private readonly content: Uint8Array;
+
+  constructor(content: Uint8Array, negotiated: Negotiated, limits: SessionLimits) {
+    this.content = content;
     this.blockSize = negotiated.blockSize;
     this.windowSize = negotiated.windowSize;
     this.baseTimeoutMs = negotiated.timeoutMs;
@@ -316,11 +315,10 @@ export class WriteSession implements TransferSession {
   private deadlineMs = 0;
   private startedMs = 0;
 
-  constructor(
-    negotiated: Negotiated,
-    limits: SessionLimits,
-    private readonly maxBytes: number,
-  ) {
+  private readonly maxBytes: number;
+
+  constructor(negotiated: Negotiated, limits: SessionLimits, maxBytes: number) {
+    this.maxBytes = maxBytes;
     this.blockSize = negotiated.blockSize;
     this.windowSize = negotiated.windowSize;
     this.baseTimeoutMs = negotiated.timeoutMs;

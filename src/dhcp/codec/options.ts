@@ -2,9 +2,9 @@
  * Typed reading and writing of the option values the server uses. A getter tells "absent" from
  * "malformed" so the pipeline can drop and count the second (docs/conventions.md).
  */
-import { ipv4FromBytes, ipv4ToBytes } from './ipv4.js';
-import { type MessageTypeCode, Opt } from './option-codes.js';
-import type { DhcpPacket } from './packet.js';
+import { ipv4FromBytes, ipv4ToBytes } from './ipv4.ts';
+import { type MessageTypeCode, Opt } from './option-codes.ts';
+import type { DhcpPacket } from './packet.ts';
 
 export type OptionRead<T> =
   | { readonly kind: 'absent' }

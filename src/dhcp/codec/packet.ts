@@ -2,8 +2,8 @@
  * DHCPv4 message codec (RFC 2131 §2, RFC 2132, RFC 3396). Bytes in, typed packet out, and back.
  * No socket, no policy: the pipeline decides what a packet means.
  */
-import { ipv4FromBytes, ipv4ToNumber } from './ipv4.js';
-import { MAGIC_COOKIE, Opt, Overload } from './option-codes.js';
+import { ipv4FromBytes, ipv4ToNumber } from './ipv4.ts';
+import { MAGIC_COOKIE, Opt, Overload } from './option-codes.ts';
 
 /** A decoded message. `options` holds every option once, its instances concatenated (RFC 3396 §7). */
 export interface DhcpPacket {

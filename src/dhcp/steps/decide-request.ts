@@ -2,10 +2,10 @@
  * RFC 2131 §4.3.2: a REQUEST is ACKed when it asks for the client's address, NAKed when it asks for
  * another one, and left unanswered in INIT-REBOOT when the server has no record of the client.
  */
-import { ZERO_ADDRESS } from '../codec/ipv4.js';
-import { MessageType, Opt } from '../codec/option-codes.js';
-import { getRequestedIp, getServerId, textValue } from '../codec/options.js';
-import type { DhcpReply, DhcpStep, StepResult } from '../step.js';
+import { ZERO_ADDRESS } from '../codec/ipv4.ts';
+import { MessageType, Opt } from '../codec/option-codes.ts';
+import { getRequestedIp, getServerId, textValue } from '../codec/options.ts';
+import type { DhcpReply, DhcpStep, StepResult } from '../step.ts';
 
 /** SELECTING names a server (54); INIT-REBOOT asks for an address (50) without; RENEWING/REBINDING uses ciaddr. */
 export type RequestState = 'selecting' | 'init-reboot' | 'renewing';

@@ -3,9 +3,9 @@
  * quarantined (not offered to anyone) for a while. Nothing is sent back.
  */
 
-import { MessageType } from '../codec/option-codes.js';
-import { getRequestedIp, presentValue } from '../codec/options.js';
-import type { DhcpStep } from '../step.js';
+import { MessageType } from '../codec/option-codes.ts';
+import { getRequestedIp, presentValue } from '../codec/options.ts';
+import type { DhcpStep } from '../step.ts';
 
 /** As dnsmasq: a declined address is not offered again for 10 minutes. */
 export const DECLINE_QUARANTINE_MS = 600_000;

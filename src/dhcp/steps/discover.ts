@@ -1,6 +1,6 @@
 /** RFC 2131 §4.3.1: a DISCOVER gets an OFFER of the address chosen by the reservation or the pool. */
-import { MessageType } from '../codec/option-codes.js';
-import type { DhcpStep } from '../step.js';
+import { MessageType } from '../codec/option-codes.ts';
+import type { DhcpStep } from '../step.ts';
 
 export const answerDiscover: DhcpStep = (req, reply) =>
   req.type === MessageType.Discover

@@ -3,10 +3,10 @@
  * Pure: the current leases come in with the NetworkView, the choice goes out as a LeaseDecision that
  * the server makes durable before it answers (no address is handed out twice across restarts).
  */
-import type { Mac } from '../../domain/values.js';
-import { ipv4ToNumber, isIpv4, ZERO_ADDRESS } from '../codec/ipv4.js';
-import { MessageType } from '../codec/option-codes.js';
-import { getRequestedIp, presentValue } from '../codec/options.js';
+import type { Mac } from '../../domain/values.ts';
+import { ipv4ToNumber, isIpv4, ZERO_ADDRESS } from '../codec/ipv4.ts';
+import { MessageType } from '../codec/option-codes.ts';
+import { getRequestedIp, presentValue } from '../codec/options.ts';
 import {
   type AddressRange,
   type Lease,
@@ -14,8 +14,8 @@ import {
   type NetworkView,
   type SubnetView,
   subnetHolds,
-} from '../model.js';
-import type { DhcpStep } from '../step.js';
+} from '../model.ts';
+import type { DhcpStep } from '../step.ts';
 
 /** How long an offered address stays held for the client's REQUEST. */
 export const OFFER_HOLD_MS = 60_000;

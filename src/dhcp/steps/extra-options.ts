@@ -4,10 +4,10 @@
  * dnsmasq. The bootfile (67) also goes into the `file` field when it fits, for clients that read only it.
  */
 
-import { ZERO_ADDRESS } from '../codec/ipv4.js';
-import { MessageType, Opt } from '../codec/option-codes.js';
-import { translateExtraDhcpOpt } from '../extra-dhcp-opts.js';
-import type { DhcpStep } from '../step.js';
+import { ZERO_ADDRESS } from '../codec/ipv4.ts';
+import { MessageType, Opt } from '../codec/option-codes.ts';
+import { translateExtraDhcpOpt } from '../extra-dhcp-opts.ts';
+import type { DhcpStep } from '../step.ts';
 
 const FILE_FIELD_CHARS = 127;
 

@@ -2,9 +2,9 @@
  * RFC 2131 §4.3.5: an INFORM from a client with an address configured elsewhere gets an ACK with the
  * subnet's options, no yiaddr and no lease times, sent to its ciaddr.
  */
-import { ZERO_ADDRESS } from '../codec/ipv4.js';
-import { MessageType } from '../codec/option-codes.js';
-import type { DhcpStep } from '../step.js';
+import { ZERO_ADDRESS } from '../codec/ipv4.ts';
+import { MessageType } from '../codec/option-codes.ts';
+import type { DhcpStep } from '../step.ts';
 
 export const answerInform: DhcpStep = (req, reply) =>
   req.type === MessageType.Inform

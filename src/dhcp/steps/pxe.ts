@@ -4,9 +4,9 @@
  * ignores the offer (UEFI spec 2.x §24.7).
  */
 
-import { IpxeOpt, MessageType, Opt } from '../codec/option-codes.js';
-import { subOptionsValue, textValue } from '../codec/options.js';
-import type { DhcpStep } from '../step.js';
+import { IpxeOpt, MessageType, Opt } from '../codec/option-codes.ts';
+import { subOptionsValue, textValue } from '../codec/options.ts';
+import type { DhcpStep } from '../step.ts';
 
 const NO_PXEDHCP = subOptionsValue([{ code: IpxeOpt.NoPxeDhcp, data: Buffer.from([1]) }]);
 const HTTP_CLIENT = textValue('HTTPClient');

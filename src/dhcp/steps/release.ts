@@ -1,6 +1,6 @@
 /** RFC 2131 §4.3.4: a RELEASE of the client's dynamic address frees it. Nothing is sent back. */
-import { MessageType } from '../codec/option-codes.js';
-import type { DhcpStep } from '../step.js';
+import { MessageType } from '../codec/option-codes.ts';
+import type { DhcpStep } from '../step.ts';
 
 export const forgetReleased: DhcpStep = (req, reply, net) => {
   if (req.type !== MessageType.Release) return { kind: 'continue', reply };

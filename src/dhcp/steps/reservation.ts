@@ -2,8 +2,8 @@
  * A MAC with a port on this network gets that port's address (docs/architecture.md §3, invariant 4: on reservation-only
  * networks nothing else is answered). Unknown MACs continue only when some subnet has a dynamic pool.
  */
-import { subnetFor } from '../model.js';
-import type { DhcpStep } from '../step.js';
+import { subnetFor } from '../model.ts';
+import type { DhcpStep } from '../step.ts';
 
 export const findReservation: DhcpStep = (req, reply, net) => {
   const reservation = net.reservations.get(req.mac);

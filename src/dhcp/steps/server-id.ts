@@ -1,8 +1,8 @@
 /** RFC 2131 §4.3.2: a REQUEST (SELECTING), DECLINE or RELEASE naming another server is not ours to answer. */
 
-import { MessageType } from '../codec/option-codes.js';
-import { getServerId } from '../codec/options.js';
-import type { DhcpStep } from '../step.js';
+import { MessageType } from '../codec/option-codes.ts';
+import { getServerId } from '../codec/options.ts';
+import type { DhcpStep } from '../step.ts';
 
 export const checkServerId: DhcpStep = (req, reply, net) => {
   const id = getServerId(req.packet);

@@ -3,11 +3,11 @@
  * MTU 26, broadcast 28, lease 51 with T1 58 / T2 59 (RFC 2131 §4.4.5 defaults 0.5 and 0.875), and
  * classless routes 121 (RFC 3442) from the host routes.
  */
-import { ipv4FromNumber, parseIpv4Cidr, prefixMask } from '../codec/ipv4.js';
-import { MessageType, Opt } from '../codec/option-codes.js';
-import { addressesValue, classlessRoutesValue, textValue, u16Value, u32Value } from '../codec/options.js';
-import type { SubnetView } from '../model.js';
-import type { DhcpStep } from '../step.js';
+import { ipv4FromNumber, parseIpv4Cidr, prefixMask } from '../codec/ipv4.ts';
+import { MessageType, Opt } from '../codec/option-codes.ts';
+import { addressesValue, classlessRoutesValue, textValue, u16Value, u32Value } from '../codec/options.ts';
+import type { SubnetView } from '../model.ts';
+import type { DhcpStep } from '../step.ts';
 
 /** A subnet's option values, encoded once per SubnetView (a view lives until its network changes). */
 interface SubnetOptionValues {

@@ -4,8 +4,8 @@
  * requests time out. Framing and messages are in protocol.ts.
  */
 import { createConnection, type Socket } from 'node:net';
-import { InvalidInput, SwitchUnreachable } from '../../domain/errors.js';
-import type { Logger } from '../../logging.js';
+import { InvalidInput, SwitchUnreachable } from '../../domain/errors.ts';
+import type { Logger } from '../../logging.ts';
 import {
   answerRequest,
   Correlator,
@@ -18,7 +18,7 @@ import {
   type TransactOp,
   type TransactOutcome,
   transactParams,
-} from './protocol.js';
+} from './protocol.ts';
 
 export type OvsdbRemote =
   | { readonly kind: 'unix'; readonly path: string }
@@ -72,7 +72,10 @@ export class OvsdbClient {
   private lastActivity = Date.now();
   private readonly correlator = new Correlator<Pending>();
 
-  constructor(private readonly options: OvsdbClientOptions) {
+  private readonly options: OvsdbClientOptions;
+
+  constructor(options: OvsdbClientOptions) {
+    this.options = options;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
     this.echoIntervalMs = options.echoIntervalMs ?? 5_000;
@@ -277,12 +280,12 @@ export class OvsdbClient {
 /** The server answered a request with a JSON-RPC error (RFC 7047 §4: `error` is not null). */
 export class OvsdbRpcError extends Error {
   readonly rpcError: string;
-  constructor(
-    readonly method: string,
-    error: unknown,
-  ) {
+  readonly method: string;
+
+  constructor(method: string, error: unknown) {
     const text = typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
     super(`ovsdb ${method} failed: ${text}`);
+    this.method = method;
     this.name = 'OvsdbRpcError';
     this.rpcError = text;
   }

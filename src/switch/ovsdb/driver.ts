@@ -11,14 +11,14 @@
  * - `Interface.admin_state` is read-only (ovs-vswitchd reports it); taking a port down is OpenFlow's port-mod,
  *   not OVSDB. So `set-enabled` is refused: OVS switches isolate unbound ports with a quarantine VLAN.
  */
-import { SwitchRejected, SwitchUnreachable } from '../../domain/errors.js';
-import type { ObservedPorts, SwitchOp } from '../../domain/switch-plan.js';
-import type { SwitchPortName } from '../../domain/values.js';
-import type { Logger } from '../../logging.js';
-import type { SwitchDriver, SwitchIdentity } from '../driver.js';
-import { type BridgeSnapshot, datapathIdentities, observePorts } from '../ovs-port.js';
-import type { OvsdbClient } from './client.js';
-import { isGuardConflict, planTransaction, summarizeOps } from './plan.js';
+import { SwitchRejected, SwitchUnreachable } from '../../domain/errors.ts';
+import type { ObservedPorts, SwitchOp } from '../../domain/switch-plan.ts';
+import type { SwitchPortName } from '../../domain/values.ts';
+import type { Logger } from '../../logging.ts';
+import type { SwitchDriver, SwitchIdentity } from '../driver.ts';
+import { type BridgeSnapshot, datapathIdentities, observePorts } from '../ovs-port.ts';
+import type { OvsdbClient } from './client.ts';
+import { isGuardConflict, planTransaction, summarizeOps } from './plan.ts';
 import {
   decodeOptionalInteger,
   decodeOptionalString,
@@ -28,8 +28,8 @@ import {
   type TransactOutcome,
   transactParams,
   waitUntilAnyRow,
-} from './protocol.js';
-import { decodeSnapshot, snapshotOps } from './snapshot.js';
+} from './protocol.ts';
+import { decodeSnapshot, snapshotOps } from './snapshot.ts';
 
 const DATABASE = 'Open_vSwitch';
 
@@ -49,11 +49,12 @@ export class OvsdbDriver implements SwitchDriver {
   /** Below the client's request timeout, so the server's answer arrives before the client gives up. */
   private readonly vswitchdTimeoutMs: number;
 
-  constructor(
-    private readonly client: OvsdbClient,
-    private readonly options: OvsdbDriverOptions,
-    log: Logger,
-  ) {
+  private readonly client: OvsdbClient;
+  private readonly options: OvsdbDriverOptions;
+
+  constructor(client: OvsdbClient, options: OvsdbDriverOptions, log: Logger) {
+    this.client = client;
+    this.options = options;
     this.log = log.child({ switch: options.switchName, bridge: options.bridge });
     this.vswitchdTimeoutMs = Math.floor(client.requestTimeoutMs / 2);
   }

@@ -6,9 +6,9 @@
  * How a Port's VLAN columns read is decided once, in src/switch/ovs-port.ts. An empty `trunks` means EVERY
  * VLAN in the trunk modes: a plan never leaves a port it touches with no `tag` and no `trunks` (it refuses).
  */
-import { assertNever, SwitchRejected } from '../../domain/errors.js';
-import type { LagMode, SwitchOp } from '../../domain/switch-plan.js';
-import type { BridgeSnapshot, InterfaceRow, PortRow } from '../ovs-port.js';
+import { assertNever, SwitchRejected } from '../../domain/errors.ts';
+import type { LagMode, SwitchOp } from '../../domain/switch-plan.ts';
+import type { BridgeSnapshot, InterfaceRow, PortRow } from '../ovs-port.ts';
 import {
   type Atom,
   type Condition,
@@ -27,8 +27,8 @@ import {
   update,
   uuid,
   waitUntilEqual,
-} from './protocol.js';
-import { GUARDED_PORT_COLUMNS } from './snapshot.js';
+} from './protocol.ts';
+import { GUARDED_PORT_COLUMNS } from './snapshot.ts';
 
 /** How a LagMode is spelled in the Port table. */
 const BOND: Readonly<Record<LagMode, { readonly bondMode: string; readonly lacp: string }>> = {

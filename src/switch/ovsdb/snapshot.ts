@@ -1,5 +1,5 @@
 /** Reading an Open vSwitch bridge over RFC 7047: the one `select` transaction and its decoding into the port model. */
-import type { BridgeSnapshot, InterfaceRow, PortRow } from '../ovs-port.js';
+import type { BridgeSnapshot, InterfaceRow, PortRow } from '../ovs-port.ts';
 import {
   decodeIntegerSet,
   decodeOptionalInteger,
@@ -10,7 +10,7 @@ import {
   select,
   selectedRows,
   type TransactOp,
-} from './protocol.js';
+} from './protocol.ts';
 
 const PORT_COLUMNS = ['_uuid', 'name', 'interfaces', 'tag', 'trunks', 'vlan_mode', 'bond_mode', 'lacp', 'other_config'];
 /** The Port columns a planned transaction depends on; `wait` checks them unchanged. */

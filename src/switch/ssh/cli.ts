@@ -82,7 +82,11 @@ export class CliReader {
   private command: string | null = null;
   private output: string[] = [];
 
-  constructor(private readonly patterns: CliPatterns) {}
+  private readonly patterns: CliPatterns;
+
+  constructor(patterns: CliPatterns) {
+    this.patterns = patterns;
+  }
 
   /** Marks that `command` was just written: the next prompt completes it. */
   sent(command: string): void {

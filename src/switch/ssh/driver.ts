@@ -3,13 +3,13 @@
  * line's output is checked against the profile's error patterns. Sessions and prompts live in
  * transport.ts and cli.ts; vendor syntax lives in profiles/.
  */
-import { SwitchRejected } from '../../domain/errors.js';
-import type { ObservedPorts, SwitchOp } from '../../domain/switch-plan.js';
-import type { SwitchPortName } from '../../domain/values.js';
-import type { Logger } from '../../logging.js';
-import type { SwitchDriver, SwitchIdentity } from '../driver.js';
-import { type DeviceProfile, lagPorts, renderOps } from './profile.js';
-import type { CliReply, CliSession, SshTransport } from './transport.js';
+import { SwitchRejected } from '../../domain/errors.ts';
+import type { ObservedPorts, SwitchOp } from '../../domain/switch-plan.ts';
+import type { SwitchPortName } from '../../domain/values.ts';
+import type { Logger } from '../../logging.ts';
+import type { SwitchDriver, SwitchIdentity } from '../driver.ts';
+import { type DeviceProfile, lagPorts, renderOps } from './profile.ts';
+import type { CliReply, CliSession, SshTransport } from './transport.ts';
 
 export interface SshDriverOptions {
   readonly switchName: string;
@@ -21,12 +21,17 @@ export interface SshDriverOptions {
 }
 
 export class SshDriver implements SwitchDriver {
-  constructor(
-    private readonly profile: DeviceProfile,
-    private readonly transport: SshTransport,
-    private readonly options: SshDriverOptions,
-    private readonly log: Logger,
-  ) {}
+  private readonly profile: DeviceProfile;
+  private readonly transport: SshTransport;
+  private readonly options: SshDriverOptions;
+  private readonly log: Logger;
+
+  constructor(profile: DeviceProfile, transport: SshTransport, options: SshDriverOptions, log: Logger) {
+    this.profile = profile;
+    this.transport = transport;
+    this.options = options;
+    this.log = log;
+  }
 
   async identities(): Promise<readonly SwitchIdentity[]> {
     return this.options.identities;

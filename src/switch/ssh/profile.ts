@@ -2,9 +2,9 @@
  * What an SSH device profile is (docs/conventions.md): a plain value per vendor — prompts, modes, error patterns,
  * and small pure functions that render SwitchOps as CLI lines and parse `show` output. No state, no I/O.
  */
-import { InvalidInput } from '../../domain/errors.js';
-import { type ObservedPort, type ObservedPorts, portsOfOp, type SwitchOp } from '../../domain/switch-plan.js';
-import type { SwitchPortName, Vlan } from '../../domain/values.js';
+import { InvalidInput } from '../../domain/errors.ts';
+import { type ObservedPort, type ObservedPorts, portsOfOp, type SwitchOp } from '../../domain/switch-plan.ts';
+import type { SwitchPortName, Vlan } from '../../domain/values.ts';
 
 /**
  * What a profile can render. `trunk`: tagged VLANs (`add-tagged`/`remove-tagged`); `lag`: port channels

@@ -3,9 +3,9 @@
  * of indented `switchport …`, `channel-group …`, `shutdown` lines. What a vendor does differently (defaults,
  * LAG naming, where the trunk's untagged VLAN comes from) is a parameter.
  */
-import type { LagSettings, ObservedPort, ObservedPorts } from '../../domain/switch-plan.js';
-import { parseVlan, type SwitchPortName, type Vlan } from '../../domain/values.js';
-import { completePorts, parseVlanList, vlanOrNull } from './profile.js';
+import type { LagSettings, ObservedPort, ObservedPorts } from '../../domain/switch-plan.ts';
+import { parseVlan, type SwitchPortName, type Vlan } from '../../domain/values.ts';
+import { completePorts, parseVlanList, vlanOrNull } from './profile.ts';
 
 export interface RunningConfigDialect {
   /** The LAG interface a `channel-group N` line joins (`Port-Channel10`, `port-channel10`). */

@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Client, type ClientChannel } from 'ssh2';
-import { SwitchUnreachable } from '../../domain/errors.js';
-import type { Logger } from '../../logging.js';
-import { type CliEvent, type CliPatterns, CliReader } from './cli.js';
+import { SwitchUnreachable } from '../../domain/errors.ts';
+import type { Logger } from '../../logging.ts';
+import { type CliEvent, type CliPatterns, CliReader } from './cli.ts';
 
 export interface SshTarget {
   readonly switchName: string;
@@ -69,13 +69,22 @@ class ShellSession implements CliSession {
   private failer: ((err: Error) => void) | null = null;
   closedReason: string | null = null;
 
+  private readonly client: Client;
+  private readonly channel: ClientChannel;
+  private readonly target: SshTarget;
+  private readonly commandTimeoutMs: number;
+
   constructor(
-    private readonly client: Client,
-    private readonly channel: ClientChannel,
-    private readonly target: SshTarget,
+    client: Client,
+    channel: ClientChannel,
+    target: SshTarget,
     patterns: CliPatterns,
-    private readonly commandTimeoutMs: number,
+    commandTimeoutMs: number,
   ) {
+    this.client = client;
+    this.channel = channel;
+    this.target = target;
+    this.commandTimeoutMs = commandTimeoutMs;
     this.reader = new CliReader(patterns);
     channel.on('data', (chunk: Buffer) => this.onData(chunk.toString('utf8')));
     channel.on('close', () => this.fail('the shell closed'));
@@ -160,12 +169,17 @@ export class SshTransport {
   private isClosed = false;
   private opened = 0;
 
-  constructor(
-    private readonly target: SshTarget,
-    private readonly setup: SessionSetup,
-    private readonly options: TransportOptions,
-    private readonly log: Logger,
-  ) {}
+  private readonly target: SshTarget;
+  private readonly setup: SessionSetup;
+  private readonly options: TransportOptions;
+  private readonly log: Logger;
+
+  constructor(target: SshTarget, setup: SessionSetup, options: TransportOptions, log: Logger) {
+    this.target = target;
+    this.setup = setup;
+    this.options = options;
+    this.log = log;
+  }
 
   /** Runs `fn` on a warm or new session; a session whose `fn` threw is closed, not reused. */
   async withSession<T>(fn: (session: CliSession) => Promise<T>): Promise<T> {

@@ -5,12 +5,12 @@ import {
   type PortUpdate,
   parsePortCreate,
   parsePortUpdate,
-} from '../../../src/api/neutron/port-body.js';
-import type { JsonObject } from '../../../src/api/wire.js';
-import { BmnetError } from '../../../src/domain/errors.js';
-import { type Caller, VNIC_TYPES } from '../../../src/domain/model.js';
-import { SYSTEM_CALLER } from '../../../src/domain/policy.js';
-import { parseMac } from '../../../src/domain/values.js';
+} from '../../../src/api/neutron/port-body.ts';
+import type { JsonObject } from '../../../src/api/wire.ts';
+import { BmnetError } from '../../../src/domain/errors.ts';
+import { type Caller, VNIC_TYPES } from '../../../src/domain/model.ts';
+import { SYSTEM_CALLER } from '../../../src/domain/policy.ts';
+import { parseMac } from '../../../src/domain/values.ts';
 
 const ADMIN = SYSTEM_CALLER;
 const MEMBER: Caller = { projectId: 'p1', roles: ['member'], isAdmin: false, isService: false };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { toBool, toExtraDhcpOpts } from '../../../src/api/wire.js';
-import { HTTPBadRequest } from '../../../src/domain/errors.js';
+import { toBool, toExtraDhcpOpts } from '../../../src/api/wire.ts';
+import { HTTPBadRequest } from '../../../src/domain/errors.ts';
 
 test('extra_dhcp_opts parse: names trimmed, numbers as strings, null kept as a deletion, ip_version 4 by default', () => {
   assert.deepEqual(

@@ -6,7 +6,7 @@ import {
   chooseBootFile,
   DEFAULT_BINARIES,
   type PxeClient,
-} from '../../../src/boot/boot-file.js';
+} from '../../../src/boot/boot-file.ts';
 
 const files: BootFiles = {
   binaries: DEFAULT_BINARIES,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type IpxeScriptTemplate, type IpxeScriptVars, renderIpxeScript } from '../../../src/boot/ipxe-script.js';
+import { type IpxeScriptTemplate, type IpxeScriptVars, renderIpxeScript } from '../../../src/boot/ipxe-script.ts';
 
 /** iPXE's `${name}`. */
 const x = (name: string) => `\${${name}}`;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type BootTraceEntry, nodeScript, toDhcpTraceEvent } from '../../../src/boot/service.js';
-import { parseConfig } from '../../../src/config/load.js';
-import { traceSource } from '../../../src/domain/boot-trace.js';
-import type { Node } from '../../../src/domain/node.js';
-import { parseMac } from '../../../src/domain/values.js';
+import { type BootTraceEntry, nodeScript, toDhcpTraceEvent } from '../../../src/boot/service.ts';
+import { parseConfig } from '../../../src/config/load.ts';
+import { traceSource } from '../../../src/domain/boot-trace.ts';
+import type { Node } from '../../../src/domain/node.ts';
+import { parseMac } from '../../../src/domain/values.ts';
 
 const node: Node = {
   id: '7d1c0e1e-0000-4000-8000-000000000001',

@@ -7,9 +7,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { ConfigError, loadConfigFile, parseConfig } from '../../../src/config/load.js';
-import { COMMON_SSH_OPTIONS } from '../../../src/config/switches.js';
-import { PROFILE_NAMES, PROFILES } from '../../../src/switch/ssh/profiles/index.js';
+import { ConfigError, loadConfigFile, parseConfig } from '../../../src/config/load.ts';
+import { COMMON_SSH_OPTIONS } from '../../../src/config/switches.ts';
+import { PROFILE_NAMES, PROFILES } from '../../../src/switch/ssh/profiles/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'bmnet-check-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

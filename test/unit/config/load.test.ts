@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, parseConfig } from '../../../src/config/load.js';
+import { ConfigError, parseConfig } from '../../../src/config/load.ts';
 
 test('defaults: loopback listen, SQLite file, noauth, physnet1 with 1000:1999', () => {
   const c = parseConfig('');

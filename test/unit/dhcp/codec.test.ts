@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ipv4FromNumber, parseIpv4 } from '../../../src/dhcp/codec/ipv4.js';
-import { MessageType, Opt } from '../../../src/dhcp/codec/option-codes.js';
+import { ipv4FromNumber, parseIpv4 } from '../../../src/dhcp/codec/ipv4.ts';
+import { MessageType, Opt } from '../../../src/dhcp/codec/option-codes.ts';
 import {
   classlessRoutesValue,
   getClientArch,
@@ -18,9 +18,9 @@ import {
   getUserClasses,
   getVendorClass,
   presentValue,
-} from '../../../src/dhcp/codec/options.js';
-import { type DhcpPacket, decodePacket, encodePacket } from '../../../src/dhcp/codec/packet.js';
-import { edk2Request, httpBootDiscover, IPXE_MAC, ipxeBiosDiscover, rawPacket, udhcpcDiscover } from './packets.js';
+} from '../../../src/dhcp/codec/options.ts';
+import { type DhcpPacket, decodePacket, encodePacket } from '../../../src/dhcp/codec/packet.ts';
+import { edk2Request, httpBootDiscover, IPXE_MAC, ipxeBiosDiscover, rawPacket, udhcpcDiscover } from './packets.ts';
 
 function decoded(buf: Buffer): DhcpPacket {
   const r = decodePacket(buf);

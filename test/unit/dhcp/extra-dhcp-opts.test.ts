@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { translateExtraDhcpOpt, validateExtraDhcpOpt } from '../../../src/dhcp/extra-dhcp-opts.js';
-import { InvalidInput } from '../../../src/domain/errors.js';
+import { translateExtraDhcpOpt, validateExtraDhcpOpt } from '../../../src/dhcp/extra-dhcp-opts.ts';
+import { InvalidInput } from '../../../src/domain/errors.ts';
 
 const accepted: { name: string; value: string; v?: 4 | 6; want: unknown }[] = [
   {

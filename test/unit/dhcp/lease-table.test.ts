@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ipv4FromNumber, ipv4ToNumber } from '../../../src/dhcp/codec/ipv4.js';
-import { LeaseTable } from '../../../src/dhcp/lease-table.js';
-import type { AddressRange, Lease, LeaseState } from '../../../src/dhcp/model.js';
-import { type Mac, parseMac } from '../../../src/domain/values.js';
+import { ipv4FromNumber, ipv4ToNumber } from '../../../src/dhcp/codec/ipv4.ts';
+import { LeaseTable } from '../../../src/dhcp/lease-table.ts';
+import type { AddressRange, Lease, LeaseState } from '../../../src/dhcp/model.ts';
+import { type Mac, parseMac } from '../../../src/domain/values.ts';
 
 const macOf = (i: number): Mac =>
   parseMac(

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MemoryDhcpState, type NetworkConfig } from '../../../src/dhcp/memory-state.js';
-import type { BootTraceEvent } from '../../../src/domain/boot-trace.js';
-import { parseMac } from '../../../src/domain/values.js';
+import { MemoryDhcpState, type NetworkConfig } from '../../../src/dhcp/memory-state.ts';
+import type { BootTraceEvent } from '../../../src/domain/boot-trace.ts';
+import { parseMac } from '../../../src/domain/values.ts';
 
 const net = (id: string, cidr: string): NetworkConfig => ({
   networkId: id,

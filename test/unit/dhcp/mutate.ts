@@ -1,7 +1,7 @@
 /** Deterministic mutation of DHCP packets for the codec fuzz test and `scripts/fuzz-dhcp.ts`. */
 import assert from 'node:assert/strict';
-import { type DhcpPacket, decodePacket, encodePacket } from '../../../src/dhcp/codec/packet.js';
-import { edk2Request, httpBootDiscover, IPXE_MAC, ipxeBiosDiscover, rawPacket, udhcpcDiscover } from './packets.js';
+import { type DhcpPacket, decodePacket, encodePacket } from '../../../src/dhcp/codec/packet.ts';
+import { edk2Request, httpBootDiscover, IPXE_MAC, ipxeBiosDiscover, rawPacket, udhcpcDiscover } from './packets.ts';
 
 /** mulberry32: small, fast, reproducible from a 32-bit seed. */
 export function prng(seed: number): () => number {

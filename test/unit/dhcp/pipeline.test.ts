@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MessageType, Opt } from '../../../src/dhcp/codec/option-codes.js';
-import { type DhcpPacket, decodePacket } from '../../../src/dhcp/codec/packet.js';
-import { LeaseTable } from '../../../src/dhcp/lease-table.js';
-import type { Lease, NetworkView, Reservation, SubnetView } from '../../../src/dhcp/model.js';
-import { DEFAULT_STEPS, type DhcpOutcome, runPipeline } from '../../../src/dhcp/pipeline.js';
-import type { ListenerContext } from '../../../src/dhcp/step.js';
-import { type Mac, parseMac } from '../../../src/domain/values.js';
-import { edk2Request, httpBootDiscover, IPXE_MAC, ipxeBiosDiscover, type RawOption, rawPacket } from './packets.js';
+import { MessageType, Opt } from '../../../src/dhcp/codec/option-codes.ts';
+import { type DhcpPacket, decodePacket } from '../../../src/dhcp/codec/packet.ts';
+import { LeaseTable } from '../../../src/dhcp/lease-table.ts';
+import type { Lease, NetworkView, Reservation, SubnetView } from '../../../src/dhcp/model.ts';
+import { DEFAULT_STEPS, type DhcpOutcome, runPipeline } from '../../../src/dhcp/pipeline.ts';
+import type { ListenerContext } from '../../../src/dhcp/step.ts';
+import { type Mac, parseMac } from '../../../src/domain/values.ts';
+import { edk2Request, httpBootDiscover, IPXE_MAC, ipxeBiosDiscover, type RawOption, rawPacket } from './packets.ts';
 
 const NOW = 1_700_000_000_000;
 const ATTACHED: ListenerContext = { via: 'attached', pathMtu: 1500, nowMs: NOW };

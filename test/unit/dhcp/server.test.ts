@@ -2,19 +2,22 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
-import { MemoryDhcpState } from '../../../src/dhcp/memory-state.js';
-import type { LeaseDecision } from '../../../src/dhcp/model.js';
-import { createDhcpMetrics, type DhcpSocket, type DhcpState, startDhcpServer } from '../../../src/dhcp/server.js';
-import type { BootTraceEvent } from '../../../src/domain/boot-trace.js';
-import { parseMac } from '../../../src/domain/values.js';
-import { silentLogger } from '../../../src/logging.js';
-import { rawPacket } from './packets.js';
+import { MemoryDhcpState } from '../../../src/dhcp/memory-state.ts';
+import type { LeaseDecision } from '../../../src/dhcp/model.ts';
+import { createDhcpMetrics, type DhcpSocket, type DhcpState, startDhcpServer } from '../../../src/dhcp/server.ts';
+import type { BootTraceEvent } from '../../../src/domain/boot-trace.ts';
+import { parseMac } from '../../../src/domain/values.ts';
+import { silentLogger } from '../../../src/logging.ts';
+import { rawPacket } from './packets.ts';
 
 /** A datagram socket that records what is sent (the server's only I/O boundary). */
 class RecordingSocket extends EventEmitter implements DhcpSocket {
   readonly sent: { bytes: Buffer; port: number; address: string }[] = [];
-  constructor(private readonly log: string[]) {
+  private readonly log: string[];
+
+  constructor(log: string[]) {
     super();
+    this.log = log;
   }
   send(bytes: Buffer, port: number, address: string, callback: (err: Error | null) => void): void {
     this.log.push('send');
@@ -38,10 +41,13 @@ class OrderedState implements DhcpState {
   readonly memory = new MemoryDhcpState();
   /** How many of the next views are answered late, as a promise (a view the store must load). */
   lateViews = 0;
-  constructor(
-    private readonly log: string[],
-    private failViews: number,
-  ) {}
+  private readonly log: string[];
+  private failViews: number;
+
+  constructor(log: string[], failViews: number) {
+    this.log = log;
+    this.failViews = failViews;
+  }
   view(...args: Parameters<DhcpState['view']>): ReturnType<DhcpState['view']> {
     if (this.failViews > 0) {
       this.failViews -= 1;

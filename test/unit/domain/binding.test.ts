@@ -7,8 +7,8 @@ import {
   lagModeOf,
   type PortToBind,
   type SwitchFacts,
-} from '../../../src/domain/binding.js';
-import type { SwitchPortName } from '../../../src/domain/values.js';
+} from '../../../src/domain/binding.ts';
+import type { SwitchPortName } from '../../../src/domain/values.ts';
 
 const tor1: SwitchFacts = {
   name: 'tor1',

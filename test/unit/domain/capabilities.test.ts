@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ALL_CAPABILITIES, refuseUnsupported, type SwitchCapabilities } from '../../../src/domain/capabilities.js';
-import { type DesiredPort, type ObservedPort, planSwitchChanges } from '../../../src/domain/switch-plan.js';
-import { parseSwitchPortName, parseVlan, type SwitchPortName } from '../../../src/domain/values.js';
+import { ALL_CAPABILITIES, refuseUnsupported, type SwitchCapabilities } from '../../../src/domain/capabilities.ts';
+import { type DesiredPort, type ObservedPort, planSwitchChanges } from '../../../src/domain/switch-plan.ts';
+import { parseSwitchPortName, parseVlan, type SwitchPortName } from '../../../src/domain/values.ts';
 
 const P = parseSwitchPortName;
 const V = parseVlan;

@@ -5,15 +5,15 @@ import {
   InvalidCIDR,
   OutOfBoundsAllocationPool,
   OverlappingAllocationPools,
-} from '../../../src/domain/errors.js';
-import { formatIp, normalizeIp, parseCidr, parseIp } from '../../../src/domain/ip.js';
+} from '../../../src/domain/errors.ts';
+import { formatIp, normalizeIp, parseCidr, parseIp } from '../../../src/domain/ip.ts';
 import {
   defaultAllocationPools,
   defaultGateway,
   lowestFree,
   poolRanges,
   validateAllocationPools,
-} from '../../../src/domain/ipam.js';
+} from '../../../src/domain/ipam.ts';
 
 const ipCases = [
   ['10.0.0.1', '10.0.0.1'],

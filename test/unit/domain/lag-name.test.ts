@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chooseLagName, fallbackLagName } from '../../../src/domain/lag-name.js';
+import { chooseLagName, fallbackLagName } from '../../../src/domain/lag-name.ts';
 
 const choose: { name: string; template: string; used: string[]; want: string }[] = [
   { name: 'the first number on a switch with no LAG', template: 'bond{n}', used: [], want: 'bond1' },

@@ -6,7 +6,7 @@ import {
   type OperationPort,
   operationDeadline,
   operationProgress,
-} from '../../../src/domain/node-operation.js';
+} from '../../../src/domain/node-operation.ts';
 
 const DEADLINE = Date.parse('2026-12-07T10:05:00Z');
 const BEFORE = DEADLINE - 1;

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Port } from '../../../src/domain/model.js';
+import type { Port } from '../../../src/domain/model.ts';
 import {
   type Node,
   planNodeTransition,
   pxeDhcpOptions,
   SERVICE_OWNER,
   TENANT_OWNER,
-} from '../../../src/domain/node.js';
+} from '../../../src/domain/node.ts';
 
 const node: Node = {
   id: 'n1',

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NetworkNotFound, PolicyNotAuthorized } from '../../../src/domain/errors.js';
-import type { Caller, Network } from '../../../src/domain/model.js';
-import { assertCanUseNetwork, assertMaySet, canSeeNetwork } from '../../../src/domain/policy.js';
+import { NetworkNotFound, PolicyNotAuthorized } from '../../../src/domain/errors.ts';
+import type { Caller, Network } from '../../../src/domain/model.ts';
+import { assertCanUseNetwork, assertMaySet, canSeeNetwork } from '../../../src/domain/policy.ts';
 
 const caller = (projectId: string, roles: string[]): Caller => ({
   projectId,

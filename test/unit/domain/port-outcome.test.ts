@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decidePortOutcome, type PortOutcome, type PortOutcomeFacts } from '../../../src/domain/port-outcome.js';
+import { decidePortOutcome, type PortOutcome, type PortOutcomeFacts } from '../../../src/domain/port-outcome.ts';
 
 const base: PortOutcomeFacts = {
   failedReason: undefined,

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ExtraDhcpOpt, Port } from '../../../src/domain/model.js';
+import type { ExtraDhcpOpt, Port } from '../../../src/domain/model.ts';
 import {
   type ExtraDhcpOptChange,
   mergeExtraDhcpOpts,
   type PortPatch,
   patchPort,
-} from '../../../src/domain/port-patch.js';
+} from '../../../src/domain/port-patch.ts';
 
 const LLI = { local_link_information: [{ switch_id: 'aa:bb:cc:dd:ee:ff', port_id: 'Ethernet1' }] };
 

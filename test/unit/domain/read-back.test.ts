@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { unconfirmedRemovals } from '../../../src/domain/read-back.js';
-import type { DesiredPort, ObservedPort, SwitchOp, UnboundDefault } from '../../../src/domain/switch-plan.js';
-import { portsOfOp } from '../../../src/domain/switch-plan.js';
-import type { SwitchPortName, Vlan } from '../../../src/domain/values.js';
+import { unconfirmedRemovals } from '../../../src/domain/read-back.ts';
+import type { DesiredPort, ObservedPort, SwitchOp, UnboundDefault } from '../../../src/domain/switch-plan.ts';
+import { portsOfOp } from '../../../src/domain/switch-plan.ts';
+import type { SwitchPortName, Vlan } from '../../../src/domain/values.ts';
 
 const P = (s: string) => s as SwitchPortName;
 const V = (n: number) => n as Vlan;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { DesiredPort, ObservedPort, SwitchPlan, UnboundDefault } from '../../../src/domain/switch-plan.js';
-import { planSwitchChanges } from '../../../src/domain/switch-plan.js';
-import type { SwitchPortName, Vlan } from '../../../src/domain/values.js';
+import type { DesiredPort, ObservedPort, SwitchPlan, UnboundDefault } from '../../../src/domain/switch-plan.ts';
+import { planSwitchChanges } from '../../../src/domain/switch-plan.ts';
+import type { SwitchPortName, Vlan } from '../../../src/domain/values.ts';
 
 const P = (s: string) => s as SwitchPortName;
 const V = (n: number) => n as Vlan;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InvalidInput } from '../../../src/domain/errors.js';
-import { macFromBytes, parseMac, parseSwitchPortName, parseVlan } from '../../../src/domain/values.js';
+import { InvalidInput } from '../../../src/domain/errors.ts';
+import { macFromBytes, parseMac, parseSwitchPortName, parseVlan } from '../../../src/domain/values.ts';
 
 const macCases = [
   { input: 'AA:BB:CC:DD:EE:FF', want: 'aa:bb:cc:dd:ee:ff' },

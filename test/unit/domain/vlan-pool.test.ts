@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InvalidInput, NoNetworkAvailable } from '../../../src/domain/errors.js';
-import { allocateVlan, parseVlanRange } from '../../../src/domain/vlan-pool.js';
+import { InvalidInput, NoNetworkAvailable } from '../../../src/domain/errors.ts';
+import { allocateVlan, parseVlanRange } from '../../../src/domain/vlan-pool.ts';
 
 test('ranges parse in Neutron and dash forms', () => {
   assert.deepEqual(parseVlanRange('1000:1999'), { first: 1000, last: 1999 });

@@ -4,19 +4,19 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, test } from 'node:test';
-import { type ApiContext, liveContext } from '../../../src/api/context.js';
-import { createNetworks } from '../../../src/api/neutron/networks.js';
-import { createPorts, deletePort } from '../../../src/api/neutron/ports.js';
-import { parseConfig } from '../../../src/config/load.js';
-import type { Config } from '../../../src/config/schema.js';
-import { ALL_CAPABILITIES } from '../../../src/domain/capabilities.js';
-import { SYSTEM_CALLER } from '../../../src/domain/policy.js';
-import { silentLogger } from '../../../src/logging.js';
-import { Reconciler } from '../../../src/reconciler/reconciler.js';
-import { openSqliteStore } from '../../../src/store/sqlite.js';
-import { isoSeconds, type Store } from '../../../src/store/store.js';
-import { FakeClock } from '../../helpers/fake-clock.js';
-import { FakeSwitch } from '../../helpers/fake-switch.js';
+import { type ApiContext, liveContext } from '../../../src/api/context.ts';
+import { createNetworks } from '../../../src/api/neutron/networks.ts';
+import { createPorts, deletePort } from '../../../src/api/neutron/ports.ts';
+import { parseConfig } from '../../../src/config/load.ts';
+import type { Config } from '../../../src/config/schema.ts';
+import { ALL_CAPABILITIES } from '../../../src/domain/capabilities.ts';
+import { SYSTEM_CALLER } from '../../../src/domain/policy.ts';
+import { silentLogger } from '../../../src/logging.ts';
+import { Reconciler } from '../../../src/reconciler/reconciler.ts';
+import { openSqliteStore } from '../../../src/store/sqlite.ts';
+import { isoSeconds, type Store } from '../../../src/store/store.ts';
+import { FakeClock } from '../../helpers/fake-clock.ts';
+import { FakeSwitch } from '../../helpers/fake-switch.ts';
 
 const QUARANTINE = 997;
 const RESYNC_SECONDS = 60;

@@ -1,9 +1,9 @@
 /** The one Open vSwitch port model: the ovsdb driver and the SSH `ovs` profile read every vlan_mode alike. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSwitchPortName, parseVlan } from '../../../src/domain/values.js';
-import { observePorts, type PortRow } from '../../../src/switch/ovs-port.js';
-import { parseOvsPorts } from '../../../src/switch/ssh/profiles/ovs-linux.js';
+import { parseSwitchPortName, parseVlan } from '../../../src/domain/values.ts';
+import { observePorts, type PortRow } from '../../../src/switch/ovs-port.ts';
+import { parseOvsPorts } from '../../../src/switch/ssh/profiles/ovs-linux.ts';
 
 const p1 = parseSwitchPortName('p1');
 const vlans = (...v: number[]) => v.map(parseVlan);

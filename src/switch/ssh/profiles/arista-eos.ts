@@ -8,11 +8,11 @@
  * list of just that VLAN, so a later `add-tagged` (which switches to trunk mode) keeps the untagged VLAN and
  * never starts from EOS's default "all VLANs allowed".
  */
-import { assertNever } from '../../../domain/errors.js';
-import type { LagSettings, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.js';
-import type { SwitchPortName } from '../../../domain/values.js';
-import { type DeviceProfile, lagNumber, lineByLine } from '../profile.js';
-import { parseRunningConfig } from '../running-config.js';
+import { assertNever } from '../../../domain/errors.ts';
+import type { LagSettings, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.ts';
+import type { SwitchPortName } from '../../../domain/values.ts';
+import { type DeviceProfile, lagNumber, lineByLine } from '../profile.ts';
+import { parseRunningConfig } from '../running-config.ts';
 
 function renderLag(lag: SwitchPortName, members: readonly SwitchPortName[], s: LagSettings): string[] {
   const n = lagNumber(lag);

@@ -6,11 +6,11 @@
  *
  * VLAN model: as arista-eos — `set-access` stages the trunk native VLAN and an allowed list of just that VLAN.
  */
-import { assertNever } from '../../../domain/errors.js';
-import type { LagSettings, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.js';
-import type { SwitchPortName } from '../../../domain/values.js';
-import { type DeviceProfile, lagNumber, lineByLine } from '../profile.js';
-import { parseRunningConfig } from '../running-config.js';
+import { assertNever } from '../../../domain/errors.ts';
+import type { LagSettings, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.ts';
+import type { SwitchPortName } from '../../../domain/values.ts';
+import { type DeviceProfile, lagNumber, lineByLine } from '../profile.ts';
+import { parseRunningConfig } from '../running-config.ts';
 
 function renderLag(lag: SwitchPortName, members: readonly SwitchPortName[], s: LagSettings): string[] {
   const n = lagNumber(lag);

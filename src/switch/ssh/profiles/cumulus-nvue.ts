@@ -8,10 +8,10 @@
  * VLANs), never `access`: tagged VLANs can then be added and removed without knowing the untagged one, and
  * the list never falls back to the bridge's (all VLANs).
  */
-import { assertNever } from '../../../domain/errors.js';
-import type { LagSettings, ObservedPort, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.js';
-import { parseVlan, type SwitchPortName, type Vlan } from '../../../domain/values.js';
-import { completePorts, type DeviceProfile, expandPortList, lineByLine, parseVlanList } from '../profile.js';
+import { assertNever } from '../../../domain/errors.ts';
+import type { LagSettings, ObservedPort, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.ts';
+import { parseVlan, type SwitchPortName, type Vlan } from '../../../domain/values.ts';
+import { completePorts, type DeviceProfile, expandPortList, lineByLine, parseVlanList } from '../profile.ts';
 
 const BRIDGE = 'br_default';
 

@@ -3,15 +3,15 @@
  * the composition root and `bmnet switch drivers` read. A new vendor is its profile file, one row here and
  * its golden test (docs/conventions.md, "A switch vendor").
  */
-import { parseVlan, type Vlan } from '../../../domain/values.js';
-import type { DeviceProfile, ProfileSupports } from '../profile.js';
-import { aristaEos } from './arista-eos.js';
-import { ciscoNxos } from './cisco-nxos.js';
-import { cumulusNvue } from './cumulus-nvue.js';
-import { dellOs10 } from './dell-os10.js';
-import { juniperJunos } from './juniper-junos.js';
-import { OVS_TRAITS, type OvsProfileParams, ovsProfile } from './ovs-linux.js';
-import { sonic } from './sonic.js';
+import { parseVlan, type Vlan } from '../../../domain/values.ts';
+import type { DeviceProfile, ProfileSupports } from '../profile.ts';
+import { aristaEos } from './arista-eos.ts';
+import { ciscoNxos } from './cisco-nxos.ts';
+import { cumulusNvue } from './cumulus-nvue.ts';
+import { dellOs10 } from './dell-os10.ts';
+import { juniperJunos } from './juniper-junos.ts';
+import { OVS_TRAITS, type OvsProfileParams, ovsProfile } from './ovs-linux.ts';
+import { sonic } from './sonic.ts';
 
 /** What `ssh.options` gives a profile, typed by the config loader. */
 export interface ProfileParams {

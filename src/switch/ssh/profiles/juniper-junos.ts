@@ -9,10 +9,10 @@
  * can be rendered from one op without the port's current state, so `supports` declares them absent.
  * VLAN ids must exist under `vlans` (networking-generic-switch's ADD_NETWORK does that).
  */
-import { assertNever } from '../../../domain/errors.js';
-import type { LagSettings, ObservedPort, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.js';
-import type { SwitchPortName, Vlan } from '../../../domain/values.js';
-import { completePorts, type DeviceProfile, lineByLine, unsupported, vlanOrNull } from '../profile.js';
+import { assertNever } from '../../../domain/errors.ts';
+import type { LagSettings, ObservedPort, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.ts';
+import type { SwitchPortName, Vlan } from '../../../domain/values.ts';
+import { completePorts, type DeviceProfile, lineByLine, unsupported, vlanOrNull } from '../profile.ts';
 
 const NAME = 'juniper-junos';
 

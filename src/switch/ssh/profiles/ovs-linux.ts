@@ -13,10 +13,10 @@
  * quarantine VLAN, and a changed bond keeps its Port and VLANs (ovs-vsctl(8): `get --id=@name`, create, add,
  * remove; unreferenced Port rows are garbage-collected).
  */
-import { assertNever, InvalidInput } from '../../../domain/errors.js';
-import type { LagSettings, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.js';
-import type { SwitchPortName, Vlan } from '../../../domain/values.js';
-import { type InterfaceRow, observePorts, type PortRow } from '../../ovs-port.js';
+import { assertNever, InvalidInput } from '../../../domain/errors.ts';
+import type { LagSettings, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.ts';
+import type { SwitchPortName, Vlan } from '../../../domain/values.ts';
+import { type InterfaceRow, observePorts, type PortRow } from '../../ovs-port.ts';
 import {
   decodeIntegerSet,
   decodeOptionalInteger,
@@ -24,8 +24,8 @@ import {
   decodeStringMap,
   decodeUuid,
   decodeUuidSet,
-} from '../../ovsdb/protocol.js';
-import type { DeviceProfile } from '../profile.js';
+} from '../../ovsdb/protocol.ts';
+import type { DeviceProfile } from '../profile.ts';
 
 export interface OvsProfileParams {
   /** Path of the switch's OVSDB unix socket (`ovs-vsctl --db=unix:PATH`). */

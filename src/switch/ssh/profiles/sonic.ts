@@ -11,10 +11,10 @@
  * VLAN model: `set-access` removes every membership and adds the one untagged VLAN, so it needs no
  * knowledge of the port's previous VLAN and never leaves two untagged VLANs.
  */
-import { assertNever, InvalidInput } from '../../../domain/errors.js';
-import type { LagSettings, ObservedPort, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.js';
-import type { SwitchPortName, Vlan } from '../../../domain/values.js';
-import { completePorts, type DeviceProfile, lineByLine, vlanOrNull } from '../profile.js';
+import { assertNever, InvalidInput } from '../../../domain/errors.ts';
+import type { LagSettings, ObservedPort, ObservedPorts, SwitchOp } from '../../../domain/switch-plan.ts';
+import type { SwitchPortName, Vlan } from '../../../domain/values.ts';
+import { completePorts, type DeviceProfile, lineByLine, vlanOrNull } from '../profile.ts';
 
 /** SONiC port channels are LACP (teamd); `config portchannel add` has no static mode. */
 function renderLag(lag: SwitchPortName, members: readonly SwitchPortName[], s: LagSettings): string[] {

@@ -9,7 +9,7 @@ import {
   fromNetascii,
   type TftpPacket,
   toNetascii,
-} from '../../../../src/boot/tftp/codec.js';
+} from '../../../../src/boot/tftp/codec.ts';
 
 const b = (...parts: (string | number[])[]) =>
   Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodePacket, type TftpOption, type TftpPacket } from '../../../../src/boot/tftp/codec.js';
+import { decodePacket, type TftpOption, type TftpPacket } from '../../../../src/boot/tftp/codec.ts';
 import {
   DEFAULT_SESSION_LIMITS,
   type Negotiated,
@@ -9,8 +9,8 @@ import {
   ReadSession,
   type SessionAction,
   WriteSession,
-} from '../../../../src/boot/tftp/session.js';
-import { InvalidInput } from '../../../../src/domain/errors.js';
+} from '../../../../src/boot/tftp/session.ts';
+import { InvalidInput } from '../../../../src/domain/errors.ts';
 
 const limits = DEFAULT_SESSION_LIMITS;
 const opt = (name: string, value: string): TftpOption => ({ name, value });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MessageType, Opt } from '../../../../src/dhcp/codec/option-codes.js';
-import { type DhcpReply, EMPTY_REPLY } from '../../../../src/dhcp/step.js';
-import { decideRequest } from '../../../../src/dhcp/steps/decide-request.js';
-import type { RawOption } from '../packets.js';
+import { MessageType, Opt } from '../../../../src/dhcp/codec/option-codes.ts';
+import { type DhcpReply, EMPTY_REPLY } from '../../../../src/dhcp/step.ts';
+import { decideRequest } from '../../../../src/dhcp/steps/decide-request.ts';
+import type { RawOption } from '../packets.ts';
 import {
   network,
   request,
@@ -13,7 +13,7 @@ import {
   seen,
   serverIdOption,
   subnet,
-} from './exchange.js';
+} from './exchange.ts';
 
 const known = reservedReply;
 const unknown: DhcpReply = { ...EMPTY_REPLY, subnet };

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MessageType } from '../../../../src/dhcp/codec/option-codes.js';
-import { type DhcpReply, EMPTY_REPLY } from '../../../../src/dhcp/step.js';
-import { DECLINE_QUARANTINE_MS, quarantineDeclined } from '../../../../src/dhcp/steps/decline.js';
-import { CLIENT_MAC, NOW, network, request, requestedIpOption, reservedReply, subnet } from './exchange.js';
+import { MessageType } from '../../../../src/dhcp/codec/option-codes.ts';
+import { type DhcpReply, EMPTY_REPLY } from '../../../../src/dhcp/step.ts';
+import { DECLINE_QUARANTINE_MS, quarantineDeclined } from '../../../../src/dhcp/steps/decline.ts';
+import { CLIENT_MAC, NOW, network, request, requestedIpOption, reservedReply, subnet } from './exchange.ts';
 
 const dynamic: DhcpReply = { ...EMPTY_REPLY, subnet, yiaddr: '10.66.100.100' };
 const quarantine = {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MessageType } from '../../../../src/dhcp/codec/option-codes.js';
-import { answerDiscover } from '../../../../src/dhcp/steps/discover.js';
-import { network, request, reservedReply, seen } from './exchange.js';
+import { MessageType } from '../../../../src/dhcp/codec/option-codes.ts';
+import { answerDiscover } from '../../../../src/dhcp/steps/discover.ts';
+import { network, request, reservedReply, seen } from './exchange.ts';
 
 const cases = [
   {

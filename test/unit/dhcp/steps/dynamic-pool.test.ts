@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MessageType } from '../../../../src/dhcp/codec/option-codes.js';
-import type { Lease } from '../../../../src/dhcp/model.js';
-import { EMPTY_REPLY } from '../../../../src/dhcp/step.js';
-import { allocateFromPool, OFFER_HOLD_MS } from '../../../../src/dhcp/steps/dynamic-pool.js';
-import { parseMac } from '../../../../src/domain/values.js';
-import type { RawOption } from '../packets.js';
-import { CLIENT_MAC, NOW, network, request, requestedIpOption, reservedReply, seen, subnet } from './exchange.js';
+import { MessageType } from '../../../../src/dhcp/codec/option-codes.ts';
+import type { Lease } from '../../../../src/dhcp/model.ts';
+import { EMPTY_REPLY } from '../../../../src/dhcp/step.ts';
+import { allocateFromPool, OFFER_HOLD_MS } from '../../../../src/dhcp/steps/dynamic-pool.ts';
+import { parseMac } from '../../../../src/domain/values.ts';
+import type { RawOption } from '../packets.ts';
+import { CLIENT_MAC, NOW, network, request, requestedIpOption, reservedReply, seen, subnet } from './exchange.ts';
 
 const pooled = { ...subnet, dynamicPools: [{ start: '10.66.100.100', end: '10.66.100.101' }] };
 const someone = parseMac('02:00:00:00:00:99');

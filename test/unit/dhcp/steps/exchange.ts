@@ -1,18 +1,18 @@
 /** One request, network and reply as a single step sees them, built from raw client bytes (../packets.ts). */
-import { MessageType, Opt } from '../../../../src/dhcp/codec/option-codes.js';
-import { decodePacket } from '../../../../src/dhcp/codec/packet.js';
-import { LeaseTable } from '../../../../src/dhcp/lease-table.js';
-import type { Lease, NetworkView, Reservation, SubnetView } from '../../../../src/dhcp/model.js';
-import { parseRequest } from '../../../../src/dhcp/parse-request.js';
+import { MessageType, Opt } from '../../../../src/dhcp/codec/option-codes.ts';
+import { decodePacket } from '../../../../src/dhcp/codec/packet.ts';
+import { LeaseTable } from '../../../../src/dhcp/lease-table.ts';
+import type { Lease, NetworkView, Reservation, SubnetView } from '../../../../src/dhcp/model.ts';
+import { parseRequest } from '../../../../src/dhcp/parse-request.ts';
 import {
   type DhcpReply,
   type DhcpRequest,
   EMPTY_REPLY,
   type ListenerContext,
   type StepResult,
-} from '../../../../src/dhcp/step.js';
-import { parseMac } from '../../../../src/domain/values.js';
-import { type RawOption, rawPacket } from '../packets.js';
+} from '../../../../src/dhcp/step.ts';
+import { parseMac } from '../../../../src/domain/values.ts';
+import { type RawOption, rawPacket } from '../packets.ts';
 
 export const NOW = 1_700_000_000_000;
 export const CLIENT = [0x52, 0x54, 0, 0xcf, 0x6a, 0xcd];

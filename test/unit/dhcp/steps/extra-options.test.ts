@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MessageType, type MessageTypeCode, Opt } from '../../../../src/dhcp/codec/option-codes.js';
-import type { ExtraDhcpOpt } from '../../../../src/dhcp/model.js';
-import type { DhcpReply } from '../../../../src/dhcp/step.js';
-import { addExtraDhcpOpts } from '../../../../src/dhcp/steps/extra-options.js';
-import type { RawOption } from '../packets.js';
-import { network, request, reservation, reservedReply } from './exchange.js';
+import { MessageType, type MessageTypeCode, Opt } from '../../../../src/dhcp/codec/option-codes.ts';
+import type { ExtraDhcpOpt } from '../../../../src/dhcp/model.ts';
+import type { DhcpReply } from '../../../../src/dhcp/step.ts';
+import { addExtraDhcpOpts } from '../../../../src/dhcp/steps/extra-options.ts';
+import type { RawOption } from '../packets.ts';
+import { network, request, reservation, reservedReply } from './exchange.ts';
 
 const ironic: readonly ExtraDhcpOpt[] = [
   { optName: 'tag:!ipxe,67', optValue: 'snponly.efi', ipVersion: 4 },

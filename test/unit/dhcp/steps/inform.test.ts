@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MessageType } from '../../../../src/dhcp/codec/option-codes.js';
-import { answerInform } from '../../../../src/dhcp/steps/inform.js';
-import { network, request, reservedReply, seen } from './exchange.js';
+import { MessageType } from '../../../../src/dhcp/codec/option-codes.ts';
+import { answerInform } from '../../../../src/dhcp/steps/inform.ts';
+import { network, request, reservedReply, seen } from './exchange.ts';
 
 const cases = [
   {

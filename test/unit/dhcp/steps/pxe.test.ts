@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { IpxeOpt, MessageType, Opt } from '../../../../src/dhcp/codec/option-codes.js';
-import type { DhcpReply } from '../../../../src/dhcp/step.js';
-import { answerPxe } from '../../../../src/dhcp/steps/pxe.js';
-import type { RawOption } from '../packets.js';
-import { network, request, reservedReply } from './exchange.js';
+import { IpxeOpt, MessageType, Opt } from '../../../../src/dhcp/codec/option-codes.ts';
+import type { DhcpReply } from '../../../../src/dhcp/step.ts';
+import { answerPxe } from '../../../../src/dhcp/steps/pxe.ts';
+import type { RawOption } from '../packets.ts';
+import { network, request, reservedReply } from './exchange.ts';
 
 const ipxeUserClass: RawOption = { code: Opt.UserClass, bytes: [...Buffer.from('iPXE')] };
 const httpClient: RawOption = { code: Opt.VendorClass, bytes: [...Buffer.from('HTTPClient:Arch:00016')] };

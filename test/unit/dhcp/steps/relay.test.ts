@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MessageType } from '../../../../src/dhcp/codec/option-codes.js';
-import { EMPTY_REPLY } from '../../../../src/dhcp/step.js';
-import { checkRelay } from '../../../../src/dhcp/steps/relay.js';
-import { network, request, seen } from './exchange.js';
+import { MessageType } from '../../../../src/dhcp/codec/option-codes.ts';
+import { EMPTY_REPLY } from '../../../../src/dhcp/step.ts';
+import { checkRelay } from '../../../../src/dhcp/steps/relay.ts';
+import { network, request, seen } from './exchange.ts';
 
 const cases = [
   {

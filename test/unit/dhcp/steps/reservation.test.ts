@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MessageType } from '../../../../src/dhcp/codec/option-codes.js';
-import type { NetworkView } from '../../../../src/dhcp/model.js';
-import { EMPTY_REPLY } from '../../../../src/dhcp/step.js';
-import { findReservation } from '../../../../src/dhcp/steps/reservation.js';
-import { network, request, reservation, seen, subnet } from './exchange.js';
+import { MessageType } from '../../../../src/dhcp/codec/option-codes.ts';
+import type { NetworkView } from '../../../../src/dhcp/model.ts';
+import { EMPTY_REPLY } from '../../../../src/dhcp/step.ts';
+import { findReservation } from '../../../../src/dhcp/steps/reservation.ts';
+import { network, request, reservation, seen, subnet } from './exchange.ts';
 
 const other = { ...subnet, id: 'sub-other', cidr: '10.77.0.0/24' };
 const cases: readonly { name: string; net: NetworkView; relayedTo?: typeof subnet; want: string }[] = [

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MessageType, Opt } from '../../../../src/dhcp/codec/option-codes.js';
-import { EMPTY_REPLY } from '../../../../src/dhcp/step.js';
-import { checkServerId } from '../../../../src/dhcp/steps/server-id.js';
-import { network, request, SERVER, seen, serverIdOption } from './exchange.js';
+import { MessageType, Opt } from '../../../../src/dhcp/codec/option-codes.ts';
+import { EMPTY_REPLY } from '../../../../src/dhcp/step.ts';
+import { checkServerId } from '../../../../src/dhcp/steps/server-id.ts';
+import { network, request, SERVER, seen, serverIdOption } from './exchange.ts';
 
 const cases = [
   {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MessageType, Opt } from '../../../../src/dhcp/codec/option-codes.js';
-import type { DhcpReply } from '../../../../src/dhcp/step.js';
-import { addSubnetOptions } from '../../../../src/dhcp/steps/subnet-options.js';
-import { network, request, reservedReply, subnet } from './exchange.js';
+import { MessageType, Opt } from '../../../../src/dhcp/codec/option-codes.ts';
+import type { DhcpReply } from '../../../../src/dhcp/step.ts';
+import { addSubnetOptions } from '../../../../src/dhcp/steps/subnet-options.ts';
+import { network, request, reservedReply, subnet } from './exchange.ts';
 
 const offer: DhcpReply = { ...reservedReply, type: MessageType.Offer };
 const withRoutes: DhcpReply = {

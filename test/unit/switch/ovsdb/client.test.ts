@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InvalidInput } from '../../../../src/domain/errors.js';
-import { parseOvsdbRemote } from '../../../../src/switch/ovsdb/client.js';
+import { InvalidInput } from '../../../../src/domain/errors.ts';
+import { parseOvsdbRemote } from '../../../../src/switch/ovsdb/client.ts';
 
 const remotes = [
   { input: 'unix:/run/openvswitch/db.sock', want: { kind: 'unix', path: '/run/openvswitch/db.sock' } },

@@ -1,12 +1,12 @@
 /** Transaction planning for the ovsdb driver: a batch and the bridge as read → the exact RFC 7047 operations. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SwitchRejected } from '../../../../src/domain/errors.js';
-import type { SwitchOp } from '../../../../src/domain/switch-plan.js';
-import { parseSwitchPortName, parseVlan } from '../../../../src/domain/values.js';
-import type { BridgeSnapshot, InterfaceRow, PortRow } from '../../../../src/switch/ovs-port.js';
-import { isGuardConflict, planTransaction, summarizeOps } from '../../../../src/switch/ovsdb/plan.js';
-import type { TransactOp, TransactOutcome } from '../../../../src/switch/ovsdb/protocol.js';
+import { SwitchRejected } from '../../../../src/domain/errors.ts';
+import type { SwitchOp } from '../../../../src/domain/switch-plan.ts';
+import { parseSwitchPortName, parseVlan } from '../../../../src/domain/values.ts';
+import type { BridgeSnapshot, InterfaceRow, PortRow } from '../../../../src/switch/ovs-port.ts';
+import { isGuardConflict, planTransaction, summarizeOps } from '../../../../src/switch/ovsdb/plan.ts';
+import type { TransactOp, TransactOutcome } from '../../../../src/switch/ovsdb/protocol.ts';
 
 const name = parseSwitchPortName;
 const vlans = (...v: number[]) => v.map(parseVlan);

@@ -21,7 +21,7 @@ import {
   transactParams,
   uuid,
   waitUntilEqual,
-} from '../../../../src/switch/ovsdb/protocol.js';
+} from '../../../../src/switch/ovsdb/protocol.ts';
 
 /** Feeds `chunks` to one reader and returns every value it framed. */
 function frame(chunks: readonly (string | Uint8Array)[]) {

@@ -1,9 +1,9 @@
 /** Reading a bridge over OVSDB: the select transaction, its decoding, and the ports observed from it. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSwitchPortName } from '../../../../src/domain/values.js';
-import { type BridgeSnapshot, datapathIdentities, observePorts } from '../../../../src/switch/ovs-port.js';
-import { decodeSnapshot, snapshotOps } from '../../../../src/switch/ovsdb/snapshot.js';
+import { parseSwitchPortName } from '../../../../src/domain/values.ts';
+import { type BridgeSnapshot, datapathIdentities, observePorts } from '../../../../src/switch/ovs-port.ts';
+import { decodeSnapshot, snapshotOps } from '../../../../src/switch/ovsdb/snapshot.ts';
 
 const name = parseSwitchPortName;
 const EMPTY = ['set', []];

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { renderOps } from '../../../../src/switch/ssh/profile.js';
-import { aristaEos } from '../../../../src/switch/ssh/profiles/arista-eos.js';
-import { type GoldenCase, goldenOps, names, readFixture } from './golden.js';
+import { renderOps } from '../../../../src/switch/ssh/profile.ts';
+import { aristaEos } from '../../../../src/switch/ssh/profiles/arista-eos.ts';
+import { type GoldenCase, goldenOps, names, readFixture } from './golden.ts';
 
 const ops = goldenOps({ port: 'Ethernet1', lag: 'Port-Channel10', members: ['Ethernet3', 'Ethernet4'] });
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { renderOps } from '../../../../src/switch/ssh/profile.js';
-import { ciscoNxos } from '../../../../src/switch/ssh/profiles/cisco-nxos.js';
-import { type GoldenCase, goldenOps, names, readFixture } from './golden.js';
+import { renderOps } from '../../../../src/switch/ssh/profile.ts';
+import { ciscoNxos } from '../../../../src/switch/ssh/profiles/cisco-nxos.ts';
+import { type GoldenCase, goldenOps, names, readFixture } from './golden.ts';
 
 const ops = goldenOps({ port: 'Ethernet1/1', lag: 'port-channel10', members: ['Ethernet1/3', 'Ethernet1/4'] });
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { renderOps } from '../../../../src/switch/ssh/profile.js';
-import { cumulusNvue } from '../../../../src/switch/ssh/profiles/cumulus-nvue.js';
-import { type GoldenCase, goldenOps, names, readFixture } from './golden.js';
+import { renderOps } from '../../../../src/switch/ssh/profile.ts';
+import { cumulusNvue } from '../../../../src/switch/ssh/profiles/cumulus-nvue.ts';
+import { type GoldenCase, goldenOps, names, readFixture } from './golden.ts';
 
 const ops = goldenOps({ port: 'swp1', lag: 'bond10', members: ['swp3', 'swp4'] });
 const at = 'interface swp1 bridge domain br_default';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { renderOps } from '../../../../src/switch/ssh/profile.js';
-import { dellOs10 } from '../../../../src/switch/ssh/profiles/dell-os10.js';
-import { type GoldenCase, goldenOps, names, readFixture } from './golden.js';
+import { renderOps } from '../../../../src/switch/ssh/profile.ts';
+import { dellOs10 } from '../../../../src/switch/ssh/profiles/dell-os10.ts';
+import { type GoldenCase, goldenOps, names, readFixture } from './golden.ts';
 
 const ops = goldenOps({ port: 'ethernet1/1/1', lag: 'port-channel10', members: ['ethernet1/1/3', 'ethernet1/1/4'] });
 

@@ -1,7 +1,7 @@
 /** The op table every profile's golden test renders, and fixture reading (files start with a `##` header). */
 import { readFileSync } from 'node:fs';
-import type { SwitchOp } from '../../../../src/domain/switch-plan.js';
-import { parseSwitchPortName, parseVlan, type SwitchPortName } from '../../../../src/domain/values.js';
+import type { SwitchOp } from '../../../../src/domain/switch-plan.ts';
+import { parseSwitchPortName, parseVlan, type SwitchPortName } from '../../../../src/domain/values.ts';
 
 export type GoldenCase =
   | 'set access VLAN'

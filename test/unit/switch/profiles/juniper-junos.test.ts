@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InvalidInput } from '../../../../src/domain/errors.js';
-import { renderOps } from '../../../../src/switch/ssh/profile.js';
-import { juniperJunos } from '../../../../src/switch/ssh/profiles/juniper-junos.js';
-import { type GoldenCase, goldenOps, names, readFixture } from './golden.js';
+import { InvalidInput } from '../../../../src/domain/errors.ts';
+import { renderOps } from '../../../../src/switch/ssh/profile.ts';
+import { juniperJunos } from '../../../../src/switch/ssh/profiles/juniper-junos.ts';
+import { type GoldenCase, goldenOps, names, readFixture } from './golden.ts';
 
 const ops = goldenOps({ port: 'ge-0/0/0', lag: 'ae0', members: ['ge-0/0/2', 'ge-0/0/3'] });
 const at = 'interfaces ge-0/0/0 unit 0 family ethernet-switching';

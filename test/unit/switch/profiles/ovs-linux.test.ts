@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InvalidInput } from '../../../../src/domain/errors.js';
-import { parseSwitchPortName, parseVlan } from '../../../../src/domain/values.js';
-import { silentLogger } from '../../../../src/logging.js';
-import { SshDriver } from '../../../../src/switch/ssh/driver.js';
-import { absentPort, renderOps } from '../../../../src/switch/ssh/profile.js';
-import { ovsProfile } from '../../../../src/switch/ssh/profiles/ovs-linux.js';
-import { SshTransport } from '../../../../src/switch/ssh/transport.js';
-import { type GoldenCase, goldenOps, names, QUARANTINE, readFixture } from './golden.js';
+import { InvalidInput } from '../../../../src/domain/errors.ts';
+import { parseSwitchPortName, parseVlan } from '../../../../src/domain/values.ts';
+import { silentLogger } from '../../../../src/logging.ts';
+import { SshDriver } from '../../../../src/switch/ssh/driver.ts';
+import { absentPort, renderOps } from '../../../../src/switch/ssh/profile.ts';
+import { ovsProfile } from '../../../../src/switch/ssh/profiles/ovs-linux.ts';
+import { SshTransport } from '../../../../src/switch/ssh/transport.ts';
+import { type GoldenCase, goldenOps, names, QUARANTINE, readFixture } from './golden.ts';
 
 const profile = ovsProfile({
   dbSocket: '/run/ovs/db.sock',

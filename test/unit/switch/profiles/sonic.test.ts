@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InvalidInput } from '../../../../src/domain/errors.js';
-import { renderOps } from '../../../../src/switch/ssh/profile.js';
-import { sonic } from '../../../../src/switch/ssh/profiles/sonic.js';
-import { type GoldenCase, goldenOps, names, readFixture } from './golden.js';
+import { InvalidInput } from '../../../../src/domain/errors.ts';
+import { renderOps } from '../../../../src/switch/ssh/profile.ts';
+import { sonic } from '../../../../src/switch/ssh/profiles/sonic.ts';
+import { type GoldenCase, goldenOps, names, readFixture } from './golden.ts';
 
 const ops = goldenOps({ port: 'Ethernet0', lag: 'PortChannel0010', members: ['Ethernet8', 'Ethernet12'] });
 

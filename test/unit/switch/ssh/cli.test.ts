@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { type CliEvent, type CliPatterns, CliReader, stripEscapes } from '../../../../src/switch/ssh/cli.js';
+import { type CliEvent, type CliPatterns, CliReader, stripEscapes } from '../../../../src/switch/ssh/cli.ts';
 
 const bash: CliPatterns = { prompt: /[#$] ?$/, errors: [/^ovs-vsctl: /, /command not found/], pager: null };
 const ios: CliPatterns = {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InvalidInput } from '../../../../src/domain/errors.js';
-import { parseSwitchPortName, parseVlan } from '../../../../src/domain/values.js';
-import { silentLogger } from '../../../../src/logging.js';
-import { redact, SshDriver } from '../../../../src/switch/ssh/driver.js';
-import { aristaEos } from '../../../../src/switch/ssh/profiles/arista-eos.js';
-import { SshTransport } from '../../../../src/switch/ssh/transport.js';
+import { InvalidInput } from '../../../../src/domain/errors.ts';
+import { parseSwitchPortName, parseVlan } from '../../../../src/domain/values.ts';
+import { silentLogger } from '../../../../src/logging.ts';
+import { redact, SshDriver } from '../../../../src/switch/ssh/driver.ts';
+import { aristaEos } from '../../../../src/switch/ssh/profiles/arista-eos.ts';
+import { SshTransport } from '../../../../src/switch/ssh/transport.ts';
 
 function eosDriver(isSaveEnabled: boolean) {
   const transport = new SshTransport(
