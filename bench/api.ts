@@ -1,6 +1,6 @@
 /**
  * Neutron API throughput and latency on the embedded SQLite store, over HTTP keep-alive.
- *   node --import tsx bench/api.ts [--creates 5000] [--connections 8] [--ports 10000]
+ *   $(scripts/node-runtime.sh) bench/api.ts [--creates 5000] [--connections 8] [--ports 10000]
  * Starts `bin/bmnet serve` in its own process on a free loopback port and a temp database, then prints
  * one `key=value` line per figure. Targets: >= 1,000 single creates/s; list-with-filter p50 < 50 ms.
  */

@@ -2,7 +2,7 @@
  * What serving TFTP from an attachment's namespace costs per transfer (docs/boot.md): every transfer
  * needs a UDP socket made in the namespace by the helper (one IPC round trip with a handle), where a
  * local server binds one itself. Measures both, one at a time and 50 at once, and the helper's memory.
- *   sudo node --import tsx bench/boot-netns-sockets.ts [--count 2000]
+ *   sudo $(scripts/node-runtime.sh) bench/boot-netns-sockets.ts [--count 2000]
  * Creates and removes the namespace `bmnet-b<pid>-boot`.
  */
 

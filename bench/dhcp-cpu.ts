@@ -3,7 +3,7 @@
  * (decode, view, pipeline, durable lease, boot trace on a SQLite file) fed by an in-process relay that
  * answers each OFFER with a REQUEST, `--window` exchanges in flight, MACs cycling over `--clients` the
  * way perfdhcp -R draws them (so most DISCOVERs come from MACs that already hold a lease).
- *   node --import tsx bench/dhcp-cpu.ts [--mode dynamic|reservation] [--clients 10000] [--exchanges 60000]
+ *   $(scripts/node-runtime.sh) bench/dhcp-cpu.ts [--mode dynamic|reservation] [--clients 10000] [--exchanges 60000]
  *        [--window 64]      (add --cpu-prof to node for a profile)
  * Prints DORA/s of one core and µs per exchange; the socket benchmark (bench/dhcp.sh) adds the kernel.
  */

@@ -3,7 +3,7 @@
  * p99 tail of bench/dhcp.sh. Runs bench/dhcp-cpu.ts (same options) under V8's sampling heap profiler,
  * counting objects that survived a scavenge (kept, or collected by a major GC), and prints the sites that
  * allocated most of them.
- *   node --import tsx bench/dhcp-heap.ts [dhcp-cpu.ts options, e.g. --exchanges 60000]
+ *   $(scripts/node-runtime.sh) bench/dhcp-heap.ts [dhcp-cpu.ts options, e.g. --exchanges 60000]
  */
 import { Session } from 'node:inspector/promises';
 

@@ -2,7 +2,7 @@
  * bmnet's DHCP server alone in relay mode, for the peer benchmark (bench/dhcp.sh): a fresh SQLite store
  * with one network and subnet made through the Neutron port logic, then the store-backed state (durable
  * leases, boot trace) behind a relay listener — the way `dhcp.mode: relay` runs.
- *   node --import tsx bench/dhcp-server.ts --listen IP:67 --db FILE --subnet CIDR --pool START-END
+ *   $(scripts/node-runtime.sh) bench/dhcp-server.ts --listen IP:67 --db FILE --subnet CIDR --pool START-END
  *        [--mode dynamic|reservation] [--clients N] [--lease-seconds S] [--diagnose]
  * dynamic: the pool is a dynamic pool (unknown MACs get leases). reservation: N ports with the MACs
  * perfdhcp -R N uses (its base MAC 00:0c:01:02:03:04 with the random number r < N added octet by octet

@@ -33,8 +33,9 @@ args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
   if [ "${args[$i]}" = --clients ] && [ $((i + 1)) -lt ${#args[@]} ]; then CLIENTS=${args[$((i + 1))]}; fi
 done
-# tsx is resolved from the repository, so the server starts from there.
-SERVER="cd '$REPO' && exec node ${BMNET_NODE_FLAGS:-} --import tsx bench/dhcp-server.ts --mode $MODE --clients $CLIENTS \
+# On the project's pinned Node (docs/runtime.md), started from the repository.
+NODE=$("$REPO/scripts/node-runtime.sh")
+SERVER="cd '$REPO' && exec '$NODE' ${BMNET_NODE_FLAGS:-} bench/dhcp-server.ts --mode $MODE --clients $CLIENTS \
   --listen \"\$PB_SERVER_IP:67\" --db \"\$PB_WORKDIR/bmnet.db\" --subnet \"\$PB_SUBNET\" \
   --pool \"\$PB_POOL_START-\$PB_POOL_END\" --lease-seconds \"\$PB_LEASE_S\" $DIAGNOSE"
 # shellcheck disable=SC2086 # PEER_NAMES is a list of words

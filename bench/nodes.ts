@@ -1,6 +1,6 @@
 /**
  * 100 nodes through clean → provision → tenant with the node API, on a real Open vSwitch (userspace):
- *   sudo node --import tsx bench/nodes.ts [--nodes 100]
+ *   sudo $(scripts/node-runtime.sh) bench/nodes.ts [--nodes 100]
  * Each node has one PXE NIC on its own switch port (an OVS patch port). For each stage every node is
  * moved at once; the figure is the time until every operation succeeded (the switch confirmed every
  * VLAN). DHCP/boot are off here: this measures the network moves. Prints `key=value` lines.

@@ -1,6 +1,6 @@
 /**
  * Switch binding speed on a real Open vSwitch (userspace datapath) through the ovsdb driver:
- *   sudo node --import tsx bench/reconciler.ts [--moves 500] [--nodes 1000]
+ *   sudo $(scripts/node-runtime.sh) bench/reconciler.ts [--moves 500] [--nodes 1000]
  * 1. latency: one node moved between the provisioning and tenant networks `--moves` times, Ironic's way
  *    (unbind the old port, bind the new one); from the first API call until the new port is ACTIVE (the
  *    switch confirmed the VLAN by read-back).

@@ -1,6 +1,6 @@
 /**
  * The ssh driver's batching against one-session-per-change (how networking-generic-switch drives a switch):
- *   sudo node --import tsx bench/ssh-batching.ts [--moves 200]
+ *   sudo $(scripts/node-runtime.sh) bench/ssh-batching.ts [--moves 200]
  * A real sshd on loopback whose shell runs ovs-vsctl against the Open vSwitch testbed (the `ovs` profile).
  * `--moves` switch ports are moved from the quarantine VLAN to VLAN 100 and back: once as one batch over a
  * warm session, once as one login and one command per port. Prints `key=value` lines and the ratio.

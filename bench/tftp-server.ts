@@ -1,6 +1,6 @@
 /**
  * Starts bmnet's TFTP server alone, for the peer benchmark (bench/tftp.sh):
- *   node --import tsx bench/tftp-server.ts --listen HOST:PORT --root DIR [--max-block-size N] [--max-window-size N]
+ *   $(scripts/node-runtime.sh) bench/tftp-server.ts --listen HOST:PORT --root DIR [--max-block-size N] [--max-window-size N]
  * Runs in the foreground until SIGTERM or SIGINT.
  */
 import { parseArgs } from 'node:util';

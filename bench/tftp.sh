@@ -10,6 +10,7 @@ if [ ! -x "$PEERS" ]; then
   echo "bench/tftp.sh: $PEERS not found (the shared folder sits beside the repository; or set TFTP_PEERS)" >&2
   exit 1
 fi
-# tsx is resolved from the repository, so the server starts from there.
-SERVER="cd '$REPO' && exec node --import tsx bench/tftp-server.ts --listen \"\$PB_SERVER_IP:69\" --root \"\$PB_TFTP_ROOT\""
+# On the project's pinned Node (docs/runtime.md), started from the repository.
+NODE=$("$REPO/scripts/node-runtime.sh")
+SERVER="cd '$REPO' && exec '$NODE' bench/tftp-server.ts --listen \"\$PB_SERVER_IP:69\" --root \"\$PB_TFTP_ROOT\""
 exec "$PEERS" tftpd-hpa --custom bmnet="$SERVER" "$@"

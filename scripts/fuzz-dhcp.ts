@@ -1,5 +1,5 @@
 /**
- * Longer fuzz runs of the DHCPv4 codec than CI's: `node --import tsx scripts/fuzz-dhcp.ts --count N --seed S`.
+ * Longer fuzz runs of the DHCPv4 codec than CI's: `$(scripts/node-runtime.sh) scripts/fuzz-dhcp.ts --count N --seed S`.
  * Exits 1 with the failing packet in hex when decode throws or a packet does not round-trip.
  */
 import { parseArgs } from 'node:util';

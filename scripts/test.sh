@@ -22,7 +22,7 @@ run_suite() { # name concurrency files...
   local name=$1 concurrency=$2; shift 2
   if [ $# -eq 0 ]; then echo "test.sh: no $name test files found" >&2; exit 1; fi
   echo "# $name: $# test files"
-  "$node" --import tsx --test --test-concurrency="$concurrency" --test-timeout=900000 "$@"
+  "$node" --test --test-concurrency="$concurrency" --test-timeout=900000 "$@"
 }
 
 mapfile -t unit < <(find test/unit test/fuzz -name '*.test.ts' 2>/dev/null | sort)

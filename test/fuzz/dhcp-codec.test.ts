@@ -1,7 +1,7 @@
 /**
  * Fuzz of the DHCPv4 codec ("Bad input"): mutated real client packets never make decode
  * throw, and every packet that decodes survives encode → decode unchanged. Longer runs:
- * `node --import tsx scripts/fuzz-dhcp.ts --count N --seed S`.
+ * `$(scripts/node-runtime.sh) scripts/fuzz-dhcp.ts --count N --seed S`.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

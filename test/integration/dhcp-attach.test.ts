@@ -206,15 +206,7 @@ test('the boot trace shows each exchange through the API (admin only) and the CL
   });
   assert.equal(member.status, 403);
   assert.equal((await call('GET', '/v1/boot-trace?mac=nope')).status, 400);
-  const cli = await run(process.execPath, [
-    '--import',
-    'tsx',
-    'src/cli/main.ts',
-    '--url',
-    running?.url ?? '',
-    'boot-trace',
-    mac,
-  ]);
+  const cli = await run(process.execPath, ['src/cli/main.ts', '--url', running?.url ?? '', 'boot-trace', mac]);
   assert.match(cli.stdout, /discover/);
   assert.match(cli.stdout, /ack/);
 });
