@@ -29,7 +29,7 @@ const HEX_OCTETS = Array.from({ length: 256 }, (_, x) => x.toString(16).padStart
 
 /** The first six bytes as a MAC (every DHCP packet's chaddr goes through here). */
 export function macFromBytes(b: Uint8Array): Mac {
-  // no helper closure: this runs for every DHCP packet, and tsx names each closure made (keepNames)
+  // no helper closure: this runs for every DHCP packet
   const h = HEX_OCTETS;
   return `${h[b[0] ?? 0]}:${h[b[1] ?? 0]}:${h[b[2] ?? 0]}:${h[b[3] ?? 0]}:${h[b[4] ?? 0]}:${h[b[5] ?? 0]}` as Mac;
 }

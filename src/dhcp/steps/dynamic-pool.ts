@@ -59,8 +59,8 @@ interface ChooseArgs {
   readonly nowMs: number;
 }
 
-// module functions rather than closures in chooseAddress: it runs per DISCOVER, and tsx names every
-// closure made (keepNames), which costs more than the check itself
+// module functions rather than closures in chooseAddress: it runs per DISCOVER, and a closure made per call
+// costs more than the check itself
 
 /** Held by someone else: a live lease of another MAC, or a quarantine (DECLINE) of any. */
 function isHeld(l: Lease | undefined, mac: Mac, nowMs: number): boolean {
