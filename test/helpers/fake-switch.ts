@@ -1,7 +1,7 @@
 /**
  * A switch in memory behind the SwitchDriver interface (an I/O boundary fake, docs/conventions.md, Tests):
- * it applies ops to its port table, records every batch, and can be told to reject a batch, to be
- * unreachable, or have a port changed by hand (drift).
+ * it applies ops to its port table, records every batch, and can be told to reject a batch, to drop one
+ * silently, to be unreachable, or have a port changed by hand (drift).
  */
 import { SwitchRejected, SwitchUnreachable } from '../../src/domain/errors.ts';
 import type { ObservedPort, ObservedPorts, SwitchOp } from '../../src/domain/switch-plan.ts';
@@ -18,6 +18,10 @@ export class FakeSwitch implements SwitchDriver {
   private readonly untaggedHistory = new Map<string, (number | null)[]>();
   /** The next `apply` calls are refused with these outputs, one each. */
   readonly rejections: string[] = [];
+  /** While set, a batch it gives an output for is refused with that output (a switch refusing one VLAN). */
+  refuses: ((ops: readonly SwitchOp[]) => string | null) | null = null;
+  /** The next this many `apply` calls are acknowledged and change nothing (a switch dropping config silently). */
+  dropsNext = 0;
   /** While set, every call fails with SwitchUnreachable. */
   isUnreachable = false;
   reads = 0;
@@ -75,8 +79,12 @@ export class FakeSwitch implements SwitchDriver {
   async apply(ops: readonly SwitchOp[]): Promise<void> {
     this.reachable();
     this.batches.push([...ops]);
-    const refusal = this.rejections.shift();
+    const refusal = this.rejections.shift() ?? this.refuses?.(ops) ?? undefined;
     if (refusal !== undefined) throw new SwitchRejected(this.name, ops[0]?.kind ?? 'apply', refusal);
+    if (this.dropsNext > 0) {
+      this.dropsNext -= 1;
+      return;
+    }
     for (const op of ops) this.applyOne(op);
   }
 
