@@ -5,22 +5,22 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type ApiContext, liveContext } from '../../../src/api/context.js';
-import { createNetworks } from '../../../src/api/neutron/networks.js';
-import { createPorts, deletePort } from '../../../src/api/neutron/ports.js';
-import type { JsonObject } from '../../../src/api/wire.js';
-import { parseConfig } from '../../../src/config/load.js';
-import type { Config } from '../../../src/config/schema.js';
-import type { Port } from '../../../src/domain/model.js';
-import { SYSTEM_CALLER } from '../../../src/domain/policy.js';
-import type { SwitchOp } from '../../../src/domain/switch-plan.js';
-import { parseSwitchPortName, parseVlan } from '../../../src/domain/values.js';
-import { silentLogger } from '../../../src/logging.js';
-import { Reconciler, type ReconcilerOptions } from '../../../src/reconciler/reconciler.js';
-import { openSqliteStore } from '../../../src/store/sqlite.js';
-import { isoSeconds, type Store } from '../../../src/store/store.js';
-import { FakeClock } from '../../helpers/fake-clock.js';
-import { FakeSwitch } from '../../helpers/fake-switch.js';
+import { type ApiContext, liveContext } from '../../../src/api/context.ts';
+import { createNetworks } from '../../../src/api/neutron/networks.ts';
+import { createPorts, deletePort } from '../../../src/api/neutron/ports.ts';
+import type { JsonObject } from '../../../src/api/wire.ts';
+import { parseConfig } from '../../../src/config/load.ts';
+import type { Config } from '../../../src/config/schema.ts';
+import type { Port } from '../../../src/domain/model.ts';
+import { SYSTEM_CALLER } from '../../../src/domain/policy.ts';
+import type { SwitchOp } from '../../../src/domain/switch-plan.ts';
+import { parseSwitchPortName, parseVlan } from '../../../src/domain/values.ts';
+import { silentLogger } from '../../../src/logging.ts';
+import { Reconciler, type ReconcilerOptions } from '../../../src/reconciler/reconciler.ts';
+import { openSqliteStore } from '../../../src/store/sqlite.ts';
+import { isoSeconds, type Store } from '../../../src/store/store.ts';
+import { FakeClock } from '../../helpers/fake-clock.ts';
+import { FakeSwitch } from '../../helpers/fake-switch.ts';
 
 const QUARANTINE = 999;
 const BATCH_WINDOW_MS = 10;
